@@ -1,0 +1,1 @@
+// Placeholder: the topology library is being written (see certs/README.md).

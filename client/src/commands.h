@@ -1,0 +1,24 @@
+// The subcommands of the `congvan` CLI. Each Register function adds its
+// subcommand to `app`; when the subcommand runs it stores the process exit
+// code in `exit_code`: 0 success, 1 the thing checked is invalid or the
+// operation failed (with the reason on stderr, or in the --json output),
+// 2 a usage error.
+#ifndef CONGVAN_CLIENT_COMMANDS_H_
+#define CONGVAN_CLIENT_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+
+namespace congvan::client {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInvalid = 1;
+inline constexpr int kExitUsage = 2;
+
+void RegisterSignCommand(CLI::App& app, int& exit_code);        // sign_command.cc
+void RegisterVerifySigCommand(CLI::App& app, int& exit_code);   // verify_command.cc
+void RegisterVerifyCertCommand(CLI::App& app, int& exit_code);  // verify_command.cc
+void RegisterPkiCommands(CLI::App& app, int& exit_code);        // pki_command.cc
+
+}  // namespace congvan::client
+
+#endif  // CONGVAN_CLIENT_COMMANDS_H_
