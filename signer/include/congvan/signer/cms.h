@@ -25,7 +25,7 @@ std::string Sha256(std::string_view data);
 std::string HexEncode(std::string_view bytes);
 
 struct SignRequest {
-  const KeyBackend* key = nullptr;     // the signing key
+  KeyBackend* key = nullptr;           // the signing key (not owned)
   Certificate certificate;             // its certificate
   std::vector<Certificate> chain;      // intermediates to include (not the root)
   absl::Time signing_time;             // the signingTime attribute
@@ -44,12 +44,16 @@ struct VerifiedSignature {
   std::vector<Certificate> chain;  // leaf first, anchor last
   absl::Time signing_time;         // the signed signingTime attribute
   bool revocation_checked = false;
+  // The signingCertificateV2 attribute was present (and named the signer):
+  // a CAdES-BES signature. congvan always makes one; plain CMS signatures
+  // from other tools (`openssl cms -sign` without -cades) verify without it.
+  bool cades_bes = false;
 };
 
 // Verifies a detached signature over content whose SHA-256 is
 // `content_sha256`: the CMS structure, exactly one signer, the signed
-// attributes (messageDigest, contentType, signingTime, signingCertificateV2
-// naming the signer's certificate), the signature value, and the signer's
+// attributes (messageDigest, contentType, signingTime, and when present
+// signingCertificateV2 naming the signer's certificate), the signature value, and the signer's
 // certificate for document signing at time `at` against `trust`. Errors
 // carry a VerifyFailure: INVALID_ARGUMENT + kMalformed for unreadable input,
 // UNAUTHENTICATED + kContentMismatch / kBadSignature, and the certificate

@@ -12,6 +12,8 @@
 #include "absl/time/time.h"
 #include "congvan/signer/certificate.h"
 
+struct x509_store_st;
+
 namespace congvan::signer {
 
 // What the end-entity certificate is about to be used for.
@@ -33,6 +35,8 @@ class Crl {
   std::string Issuer() const;
   absl::Time ThisUpdate() const;
   absl::Time NextUpdate() const;  // InfiniteFuture() when absent
+  // The underlying OpenSSL X509_CRL, owned by this Crl.
+  void* native() const { return crl_.get(); }
 
  private:
   Crl(std::shared_ptr<void> crl, std::string der) : crl_(std::move(crl)), der_(std::move(der)) {}
@@ -61,7 +65,9 @@ class TrustStore {
                                                        const std::vector<std::string>& crl_files = {});
 
   // Validates `leaf` for `purpose` at time `at`, building the path through
-  // `untrusted` intermediates. Errors carry a VerifyFailure (verify_error.h):
+  // `untrusted` intermediates. A certificate revoked after `at` counts as
+  // unrevoked at `at` (evidence signed before a revocation stays valid), and
+  // a CRL issued after `at` is used as it is. Errors carry a VerifyFailure (verify_error.h):
   // UNAUTHENTICATED for untrusted, expired, not yet valid, revoked, no
   // revocation information or other chain failures; PERMISSION_DENIED for a
   // wrong key usage or a CA certificate as signer.
@@ -73,10 +79,11 @@ class TrustStore {
   const std::vector<Crl>& crls() const { return crls_; }
 
  private:
-  TrustStore(std::vector<Certificate> anchors, std::vector<Crl> crls)
-      : anchors_(std::move(anchors)), crls_(std::move(crls)) {}
+  TrustStore(std::vector<Certificate> anchors, std::vector<Crl> crls, std::shared_ptr<x509_store_st> store)
+      : anchors_(std::move(anchors)), crls_(std::move(crls)), store_(std::move(store)) {}
   std::vector<Certificate> anchors_;
   std::vector<Crl> crls_;
+  std::shared_ptr<x509_store_st> store_;  // anchors and CRLs; shared by concurrent validations
 };
 
 }  // namespace congvan::signer
