@@ -21,8 +21,13 @@ struct TrustFlags {
 };
 
 void AddTrustFlags(CLI::App* cmd, TrustFlags& flags) {
-  cmd->add_option("--trust", flags.trust, "trust anchor certificates (PEM), e.g. ca/root.pem")->required();
-  cmd->add_option("--crl", flags.crls, "CRL files (PEM or DER); with none, revocation is not checked");
+  // One value per occurrence (repeat the flag), so that a certificate named
+  // after them is not taken as one more anchor.
+  cmd->add_option("--trust", flags.trust, "trust anchor certificates (PEM), e.g. ca/root.pem; repeatable")
+      ->required()
+      ->allow_extra_args(false);
+  cmd->add_option("--crl", flags.crls, "a CRL file (PEM or DER); repeatable; with none, revocation is not checked")
+      ->allow_extra_args(false);
   cmd->add_option("--at", flags.at, "check validity at this RFC 3339 time instead of now");
   cmd->add_flag("--json", flags.json, "print the result as JSON");
 }
@@ -122,7 +127,8 @@ void RegisterVerifyCertCommand(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("verify-cert", "Validate a certificate's path to a trust anchor");
   AddTrustFlags(cmd, *flags);
-  cmd->add_option("--untrusted", flags->untrusted, "intermediate CA certificates (PEM)");
+  cmd->add_option("--untrusted", flags->untrusted, "intermediate CA certificates (PEM); repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("--purpose", flags->purpose, "what the certificate is for")
       ->check(CLI::IsMember({"any", "sign", "tls-server", "tls-client", "timestamping"}));
   cmd->add_option("CERT", flags->cert, "the certificate to check (PEM or DER)")->required();

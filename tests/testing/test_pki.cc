@@ -41,11 +41,10 @@ TestPki::TestPki(absl::Time now) : now_(now) {
   WriteCrls();
 }
 
-TestLeaf TestPki::Issue(const LeafOptions& options, const std::string& file_stem) {
-  auto key = OrDie(signer::GenerateKey(options.key_type), "leaf key");
+signer::Certificate TestPki::IssueForKey(const std::string& public_key_der, const LeafOptions& options) {
   signer::CertificateRequest request;
   request.profile = options.profile;
-  request.public_key_der = key.public_key_der;
+  request.public_key_der = public_key_der;
   request.common_name = options.name;
   request.organization = "UBND tỉnh Quảng Ninh";
   request.agency_id = options.agency_id;
@@ -57,7 +56,12 @@ TestLeaf TestPki::Issue(const LeafOptions& options, const std::string& file_stem
     request.dns_names = {"localhost"};
     request.ip_addresses = {"127.0.0.1"};
   }
-  auto cert = OrDie(issuing_->Issue(request), "leaf certificate");
+  return OrDie(issuing_->Issue(request), "leaf certificate");
+}
+
+TestLeaf TestPki::Issue(const LeafOptions& options, const std::string& file_stem) {
+  auto key = OrDie(signer::GenerateKey(options.key_type), "leaf key");
+  signer::Certificate cert = IssueForKey(key.public_key_der, options);
   TestLeaf leaf{cert, dir_.File(file_stem + ".key"), dir_.File(file_stem + ".pem"), nullptr};
   WriteTestFile(leaf.key_path, key.private_key_pem);
   WriteTestFile(leaf.cert_path, cert.Pem() + issuing().Pem());

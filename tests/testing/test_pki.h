@@ -54,6 +54,10 @@ class TestPki {
   // Issues an end-entity certificate (and writes it as `name`.pem/.key).
   TestLeaf Issue(const LeafOptions& options, const std::string& file_stem = "leaf");
 
+  // Issues a certificate for a key held elsewhere (e.g. on a token);
+  // options.key_type is ignored.
+  signer::Certificate IssueForKey(const std::string& public_key_der, const LeafOptions& options);
+
   // Revokes `cert` (issued by the issuing CA) at `when` and rewrites crl.pem.
   void Revoke(const signer::Certificate& cert, absl::Time when);
 
