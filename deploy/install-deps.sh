@@ -10,7 +10,7 @@ packages=(
   # RPC and serialisation
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   # crypto and tokens
-  libssl-dev openssl libbotan-2-dev softhsm2 opensc
+  libssl-dev openssl libbotan-2-dev libp11-kit-dev softhsm2 opensc
   # storage
   librocksdb-dev
   # config, CLI, logging, JSON

@@ -1,5 +1,5 @@
 // Private signing keys behind one interface: a key file (OpenSSL) or a key
-// on a PKCS#11 token (Botan). A token key never leaves the token.
+// on a PKCS#11 token. A token key never leaves the token.
 #ifndef CONGVAN_SIGNER_KEY_BACKEND_H_
 #define CONGVAN_SIGNER_KEY_BACKEND_H_
 
@@ -72,9 +72,15 @@ struct TokenConfig {
 // taken relative to the file's directory.
 [[nodiscard]] absl::StatusOr<TokenConfig> LoadTokenConfig(const std::string& path);
 
-// Opens the token, logs in with the PIN and finds the private key. Errors:
-// NOT_FOUND (module, token or key missing), PERMISSION_DENIED (wrong PIN,
-// locked PIN), UNAVAILABLE (the module fails to load or answer).
+// Opens the token, logs in with the PIN and finds the private key. The
+// module is the PKCS#11 C API loaded with dlopen (Debian's Botan is built
+// without its PKCS#11 module). Errors: NOT_FOUND (token, key or PIN file
+// missing), PERMISSION_DENIED (wrong or locked PIN), UNAVAILABLE (the module
+// is missing, fails to load or answer), INVALID_ARGUMENT (empty fields),
+// FAILED_PRECONDITION (a key congvan does not sign with: RSA under 2048
+// bits, a curve other than P-256, no signing mechanism, or several keys with
+// the label). Calls setenv() for config.environment: call it at start-up,
+// before other threads run.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<KeyBackend>> OpenTokenKey(const TokenConfig& config);
 
 // A key from configuration: exactly one of key_file and token is set.
