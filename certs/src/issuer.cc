@@ -33,6 +33,12 @@ void RecordIssued(const signer::Certificate& cert, const signer::CertificateRequ
                      cert.SerialHex(), cert.Subject()});
 }
 
+// An end-entity PEM holds the certificate and then the issuing CA's, so that
+// what is signed or handshaken with it carries its chain.
+std::string CertificateWriter::ChainPem(const signer::Certificate& cert) const {
+  return cert.Pem() + ca_.certificate().Pem();
+}
+
 absl::Status CertificateWriter::IssueWithNewKey(signer::CertificateRequest request, const std::string& cert_file,
                                                 const std::string& key_file) {
   ASSIGN_OR_RETURN(signer::GeneratedKey key, signer::GenerateKey(key_type_));
@@ -41,7 +47,7 @@ absl::Status CertificateWriter::IssueWithNewKey(signer::CertificateRequest reque
   request.not_after = not_after_;
   ASSIGN_OR_RETURN(signer::Certificate cert, ca_.Issue(request));
   RETURN_IF_ERROR(signer::WriteFile(key_file, key.private_key_pem, 0600));
-  RETURN_IF_ERROR(signer::WriteFile(cert_file, cert.Pem(), 0644));
+  RETURN_IF_ERROR(signer::WriteFile(cert_file, ChainPem(cert), 0644));
   RecordIssued(cert, request, cert_file, key_file, record_);
   return absl::OkStatus();
 }
@@ -52,7 +58,7 @@ absl::Status CertificateWriter::IssueForKey(signer::CertificateRequest request, 
   request.not_before = not_before_;
   request.not_after = not_after_;
   ASSIGN_OR_RETURN(signer::Certificate cert, ca_.Issue(request));
-  RETURN_IF_ERROR(signer::WriteFile(cert_file, cert.Pem(), 0644));
+  RETURN_IF_ERROR(signer::WriteFile(cert_file, ChainPem(cert), 0644));
   RecordIssued(cert, request, cert_file, "", record_);
   return absl::OkStatus();
 }

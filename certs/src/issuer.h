@@ -42,6 +42,8 @@ class CertificateWriter {
                                          const std::string& cert_file);
 
  private:
+  std::string ChainPem(const signer::Certificate& cert) const;
+
   signer::CertificateAuthority& ca_;
   signer::KeyType key_type_;
   absl::Time not_before_;
