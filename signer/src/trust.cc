@@ -134,6 +134,38 @@ absl::Status CheckDocumentSigning(const Certificate& leaf) {
                        "certificate '" + leaf.Subject() +
                            "' may not sign documents: its key usage has neither digitalSignature nor nonRepudiation");
   }
+  // Signing keys and TLS keys are separate keys: a certificate restricted
+  // to other uses (TLS, timestamping) does not sign documents. An extended
+  // key usage, when present, must allow emailProtection (what `openssl cms
+  // -verify` requires too) or any use.
+  if ((X509_get_extension_flags(x509) & EXFLAG_XKUSAGE) != 0 &&
+      (X509_get_extended_key_usage(x509) & (XKU_SMIME | XKU_ANYEKU)) == 0) {
+    return VerifyError(absl::StatusCode::kPermissionDenied, VerifyFailure::kWrongKeyUsage,
+                       "certificate '" + leaf.Subject() +
+                           "' may not sign documents: its extended key usage restricts it to other uses (e.g. TLS)");
+  }
+  return absl::OkStatus();
+}
+
+// TLS and timestamping certificates must name their use in an extended key
+// usage: OpenSSL's purposes accept a certificate without one, which would
+// let a document-signing key serve for TLS.
+absl::Status CheckExtendedKeyUsage(const Certificate& leaf, KeyPurpose purpose) {
+  uint32_t needed = 0;
+  const char* name = "";
+  switch (purpose) {
+    case KeyPurpose::kTlsServer: needed = XKU_SSL_SERVER; name = "serverAuth"; break;
+    case KeyPurpose::kTlsClient: needed = XKU_SSL_CLIENT; name = "clientAuth"; break;
+    case KeyPurpose::kTimestamping: needed = XKU_TIMESTAMP; name = "timeStamping"; break;
+    case KeyPurpose::kAny:
+    case KeyPurpose::kDocumentSigning: return absl::OkStatus();
+  }
+  X509* x509 = leaf.native();
+  if ((X509_get_extension_flags(x509) & EXFLAG_XKUSAGE) == 0 || (X509_get_extended_key_usage(x509) & needed) == 0) {
+    return VerifyError(absl::StatusCode::kPermissionDenied, VerifyFailure::kWrongKeyUsage,
+                       "certificate '" + leaf.Subject() + "' may not be used for this purpose: its extended key usage lacks " +
+                           name);
+  }
   return absl::OkStatus();
 }
 
@@ -244,6 +276,7 @@ absl::StatusOr<ValidatedChain> TrustStore::Validate(const Certificate& leaf, con
   }
   if (X509_verify_cert(ctx.get()) != 1) return ChainError(ctx.get(), at, crls_);
   if (purpose == KeyPurpose::kDocumentSigning) RETURN_IF_ERROR(CheckDocumentSigning(leaf));
+  RETURN_IF_ERROR(CheckExtendedKeyUsage(leaf, purpose));
 
   ValidatedChain result;
   result.revocation_checked = !crls_.empty();

@@ -43,6 +43,19 @@ TEST(TrustStoreValidate, ChecksTlsPurposes) {
   EXPECT_EQ(VerifyFailureOf(as_server.status()), VerifyFailure::kWrongKeyUsage);
 }
 
+TEST(TrustStoreValidate, KeepsSigningAndTlsCertificatesApart) {
+  TestPki pki;
+  TestLeaf signing = pki.Issue({}, "sign");
+  TestLeaf tls = pki.Issue({.profile = CertificateProfile::kPersonTls}, "tls");
+  TrustStore trust = pki.Trust();
+  auto signing_as_tls = trust.Validate(signing.cert, {pki.issuing()}, KeyPurpose::kTlsClient, pki.now());
+  EXPECT_EQ(VerifyFailureOf(signing_as_tls.status()), VerifyFailure::kWrongKeyUsage) << signing_as_tls.status();
+  EXPECT_THAT(std::string(signing_as_tls.status().message()), HasSubstr("clientAuth"));
+  auto tls_as_signing = trust.Validate(tls.cert, {pki.issuing()}, KeyPurpose::kDocumentSigning, pki.now());
+  EXPECT_EQ(VerifyFailureOf(tls_as_signing.status()), VerifyFailure::kWrongKeyUsage) << tls_as_signing.status();
+  EXPECT_THAT(std::string(tls_as_signing.status().message()), HasSubstr("extended key usage"));
+}
+
 TEST(TrustStoreValidate, ReportsTheRevocationDateAndReason) {
   TestPki pki;
   TestLeaf leaf = pki.Issue({});
