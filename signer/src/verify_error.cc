@@ -26,6 +26,13 @@ absl::Status VerifyError(absl::StatusCode code, VerifyFailure failure, const std
   return status;
 }
 
+absl::Status WithContext(const absl::Status& status, const std::string& context) {
+  if (status.ok()) return status;
+  absl::Status out(status.code(), context + ": " + std::string(status.message()));
+  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
 VerifyFailure VerifyFailureOf(const absl::Status& status) {
   auto payload = status.GetPayload(kPayloadUrl);
   if (!payload.has_value()) return VerifyFailure::kNone;

@@ -31,6 +31,10 @@ std::string_view VerifyFailureName(VerifyFailure failure);
 // A status with `code` and `message` that carries `failure`.
 absl::Status VerifyError(absl::StatusCode code, VerifyFailure failure, const std::string& message);
 
+// `status` with "<context>: " before its message, keeping its code and its
+// payloads (the VerifyFailure among them).
+absl::Status WithContext(const absl::Status& status, const std::string& context);
+
 // The kind carried by `status`; kNone when it carries none.
 VerifyFailure VerifyFailureOf(const absl::Status& status);
 

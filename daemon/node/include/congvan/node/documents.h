@@ -1,0 +1,117 @@
+// The documents a node issues and receives: building and sealing the header
+// of a clerk's document, checking the leaders' signatures, verifying what a
+// peer delivers, and the signed receipts. Pure functions over their inputs
+// (time and randomness come in as arguments); the services call them around
+// the store.
+#ifndef CONGVAN_NODE_DOCUMENTS_H_
+#define CONGVAN_NODE_DOCUMENTS_H_
+
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/random/bit_gen_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "congvan/signer/cms.h"
+#include "congvan/signer/key_backend.h"
+#include "congvan/signer/trust.h"
+#include "congvan/v1/message.pb.h"
+#include "congvan/v1/node.pb.h"
+
+namespace congvan::node {
+
+// Bounds on what a clerk or a peer may send (node.toml [limits]).
+struct DocumentLimits {
+  uint64_t max_message_bytes = uint64_t{2} << 30;  // Default: 2 GiB, all parts together
+  size_t max_parts = 100;                           // Default: 100
+  size_t max_recipients = 10000;                    // Default: 10,000
+  size_t max_text_bytes = 4096;                     // Default: 4 KiB for subject, notation, names
+};
+
+// The agency's seal: its key (file or token) and certificate chain.
+struct SealCredentials {
+  signer::KeyBackend* key = nullptr;       // not owned
+  signer::Certificate certificate;
+  std::vector<signer::Certificate> chain;  // intermediates
+};
+
+// A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version 7, variant 10,
+// 74 random bits; lower-case hex with dashes.
+std::string NewMessageId(absl::Time now, absl::BitGenRef random);
+
+// Checks a clerk's SendHeader before anything is stored: recipients are
+// well-formed agency IDs (not the sender), text fields are present and
+// bounded, exactly one main part, part names are plain file names, sizes and
+// digests are well-formed and within `limits`, at least one leader
+// signature. INVALID_ARGUMENT (or RESOURCE_EXHAUSTED for sizes) naming the
+// field.
+[[nodiscard]] absl::Status ValidateSendHeader(const v1::SendHeader& header, std::string_view own_agency,
+                                              const DocumentLimits& limits);
+
+// Who may sign for the agency at this node.
+struct LeaderPolicy {
+  std::string agency;             // the node's agency
+  std::set<std::string> leaders;  // logins holding the leader role here
+};
+
+// Verifies each leader signature over the main part (by its SHA-256) at
+// `at`: valid for document signing, issued to a person of `policy.agency`
+// who holds the leader role. Returns one SignerInfo per signature, in order.
+// Errors: the signature's own (UNAUTHENTICATED / INVALID_ARGUMENT /
+// PERMISSION_DENIED with the reason), PERMISSION_DENIED for another agency's
+// person or a person without the leader role.
+[[nodiscard]] absl::StatusOr<std::vector<v1::SignerInfo>> CheckLeaderSignatures(
+    const std::vector<std::string>& signatures, std::string_view main_sha256, const signer::TrustStore& trust,
+    absl::Time at, const LeaderPolicy& policy);
+
+// Everything that goes into a header besides the clerk's request.
+struct Issuance {
+  std::string message_id;
+  std::string from_agency;
+  std::string from_name;
+  v1::Registration registration;  // year, number, notation, issued_at
+  std::vector<v1::SignerInfo> signers;
+};
+
+// The header of an issued document: the clerk's request plus `issuance`.
+v1::DocumentHeader BuildHeader(const v1::SendHeader& request, const Issuance& issuance);
+
+// Signs `body` with the seal into a SignedMessage of `kind`.
+[[nodiscard]] absl::StatusOr<v1::SignedMessage> Seal(v1::MessageKind kind, std::string body,
+                                                     const SealCredentials& seal, absl::Time now);
+
+// A SignedMessage whose seal verified.
+struct VerifiedSeal {
+  std::string agency;  // the sealing agency, from its certificate
+  signer::VerifiedSignature signature;
+};
+
+// Verifies the seal over `message.body` at `at`: a valid document-signing
+// certificate of an agency (a seal names no person). Errors as VerifyDigest,
+// PERMISSION_DENIED when a person's certificate sealed it.
+[[nodiscard]] absl::StatusOr<VerifiedSeal> VerifySeal(const v1::SignedMessage& message,
+                                                      const signer::TrustStore& trust, absl::Time at);
+
+// Verifies a delivered envelope before any part arrives: the header parses
+// and is well-formed, the seal is the `from` agency's, every leader
+// signature verifies over the declared main-part digest and belongs to a
+// person of the `from` agency, and the signers match the header. Returns the
+// header. Errors carry the reason; PERMISSION_DENIED for a seal of another
+// agency than `from`.
+[[nodiscard]] absl::StatusOr<v1::DocumentHeader> VerifyEnvelope(const v1::Envelope& envelope,
+                                                                const signer::TrustStore& trust, absl::Time at,
+                                                                const DocumentLimits& limits);
+
+// A signed receipt of `recipient` for the document whose header bytes are
+// `header_bytes`.
+[[nodiscard]] absl::StatusOr<v1::SignedMessage> MakeReceipt(const v1::DocumentHeader& header,
+                                                            std::string_view header_bytes,
+                                                            const std::string& recipient, v1::StatusCode code,
+                                                            const std::string& reason, const SealCredentials& seal,
+                                                            absl::Time now);
+
+}  // namespace congvan::node
+
+#endif  // CONGVAN_NODE_DOCUMENTS_H_
