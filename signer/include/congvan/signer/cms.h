@@ -5,6 +5,7 @@
 #ifndef CONGVAN_SIGNER_CMS_H_
 #define CONGVAN_SIGNER_CMS_H_
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,25 @@ std::string Sha256(std::string_view data);
 // the file). NOT_FOUND if the file cannot be read.
 [[nodiscard]] absl::StatusOr<std::string> Sha256File(const std::string& path);
 std::string HexEncode(std::string_view bytes);
+
+// SHA-256 over data that arrives in pieces (a streamed part), in bounded
+// memory. Not thread-safe.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+
+  void Update(std::string_view data);
+  // The digest (32 raw bytes) of everything since construction or the last
+  // Finish; the stream then starts over.
+  std::string Finish();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
 
 struct SignRequest {
   KeyBackend* key = nullptr;           // the signing key (not owned)
