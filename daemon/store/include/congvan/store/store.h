@@ -1,0 +1,250 @@
+// congvan::store — a node's durable state in one RocksDB database
+// (shared/DESIGN.md "Storage", "Flows", "Routing").
+//
+// Every state change is ONE atomic WriteBatch written with a synced WAL
+// (StoreOptions::sync): when a method returns OK, the change survives a crash
+// of the process or the machine; when it returns an error, nothing of it was
+// written. Concurrent writers share fsyncs through RocksDB's group commit.
+//
+// Thread-safety: Store is thread-safe; all methods may be called from any
+// thread. Read-modify-write sequences are serialised per message id (and
+// Issue per outgoing register) inside the store. Upload objects are
+// single-threaded (see upload.h).
+//
+// Errors: storage failures never cross as rocksdb::Status. An I/O error is
+// UNAVAILABLE, a full disk RESOURCE_EXHAUSTED, corruption DATA_LOSS. Input
+// that breaks this contract (a bad id, parts that do not match the header) is
+// INVALID_ARGUMENT; an unknown message or entry NOT_FOUND.
+#ifndef CONGVAN_STORE_STORE_H_
+#define CONGVAN_STORE_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "congvan/store/outbox.h"
+#include "congvan/store/upload.h"
+#include "congvan/v1/message.pb.h"
+#include "congvan/v1/node.pb.h"
+
+namespace congvan::store {
+
+struct StoreOptions {
+  // Directory of the database; created if missing. Required.
+  std::string path;
+  // Size of one stored chunk of part data (one RocksDB value). Default: 1 MiB.
+  size_t chunk_size = size_t{1} << 20;
+  // An upload writes its chunks in unsynced batches of about this many bytes.
+  // An upload holds at most about chunk_size + flush_bytes of memory until
+  // its commit. Default: 4 MiB.
+  size_t flush_bytes = size_t{4} << 20;
+  // An upload past this size writes its further chunks without the WAL and
+  // flushes them to blob files when it finishes (Upload::Finish waits for
+  // that flush): a large document is written to disk once instead of twice
+  // (WAL + blob file). 0: always through the WAL. Default: 64 MiB.
+  size_t wal_bypass_bytes = size_t{64} << 20;
+  // Sync the WAL on every state change. Turn off only for throw-away data.
+  // Default: true.
+  bool sync = true;
+  // Keep part chunks in RocksDB blob files (integrated BlobDB) so that
+  // compaction moves only small keys, not the documents. Default: true.
+  bool blob_files = true;
+  // Memory for all memtables together (RocksDB WriteBufferManager): the
+  // bound of what the database buffers before flushing. Default: 64 MiB.
+  size_t memtable_budget = size_t{64} << 20;
+};
+
+// A message as stored: what Fetch and Export need.
+struct StoredMessage {
+  congvan::v1::FetchedDocument document;  // sealed header bytes, leader signatures, trace
+  congvan::v1::DocumentHeader header;     // parsed from document.document().body()
+  std::vector<PartDigest> parts;          // size and SHA-256 as stored
+  bool issued_here = false;               // issued by this node (else received)
+  absl::Time stored_at;
+};
+
+// A receipt or status of `agency` about a message.
+struct Answer {
+  std::string message_id;
+  std::string agency;                 // who answers (the recipient, or the sender for 13)
+  congvan::v1::TrackedAnswer answer;  // code, time, reason, and the SignedMessage
+};
+
+// An inbox entry with the latest answer this node gave for it.
+struct InboxItem {
+  congvan::v1::InboxEntry entry;           // status: the latest code answered
+  congvan::v1::SignedMessage latest_answer;  // the receipt, then each status set
+};
+
+// --- Issue (sender side) -----------------------------------------------------
+
+struct IssueRequest {
+  std::string agency;       // the issuing agency, whose outgoing register numbers it
+  uint32_t year = 0;        // the register's year
+  Upload* upload = nullptr;  // the parts, Finish()ed; not owned
+  absl::Time issued_at;     // recorded as stored_at
+};
+
+// What the build callback returns for the number it was given.
+struct IssuedDocument {
+  // The sealed header (registration.year/number and from_agency must be the
+  // request's), the leader signatures, the trace.
+  congvan::v1::FetchedDocument document;
+  std::vector<NewOutboxEntry> deliveries;  // one per next hop
+};
+
+struct IssueResult {
+  std::string message_id;
+  uint32_t year = 0;
+  uint64_t number = 0;
+};
+
+// Called with the next number; builds and seals the header. It runs while the
+// register is held: it must not call Issue. An error returned from it is
+// returned by Issue, and no number is consumed.
+using IssueBuilder = absl::FunctionRef<absl::StatusOr<IssuedDocument>(uint64_t number)>;
+
+// --- Receive (receiver side) -------------------------------------------------
+
+// A final recipient served at this node and the receipt it answers with.
+struct LocalDelivery {
+  std::string recipient;                // agency ID
+  congvan::v1::TrackedAnswer receipt;   // code 01, time, and the signed receipt
+};
+
+struct ReceiveRequest {
+  congvan::v1::FetchedDocument document;  // from the envelope, trace including this hop
+  Upload* upload = nullptr;                // the parts, Finish()ed; not owned
+  absl::Time received_at;
+  std::vector<std::string> served;         // Envelope.serve
+  std::vector<LocalDelivery> local;        // filed in the inbox, receipts kept
+  std::vector<NewOutboxEntry> forward;     // relayed to next hops
+};
+
+struct ReceiveResult {
+  // True when the message id was already received: nothing was stored, the
+  // upload was discarded, and `receipts` are the ones answered the first time.
+  bool duplicate = false;
+  std::vector<congvan::v1::SignedMessage> receipts;
+};
+
+// --- Reading -------------------------------------------------------------------
+
+struct InboxQuery {
+  std::string agency;   // whose inbox
+  std::string before;   // message id cursor: list older ones only; empty: from the newest
+  size_t limit = 1000;
+};
+
+// Part bytes, in order, in chunks of at most StoreOptions::chunk_size.
+using PartSink = absl::FunctionRef<absl::Status(std::string_view chunk)>;
+
+// Diagnostics (operators, tests). Reads all part data: slow on a large store.
+struct PartsUsage {
+  uint64_t pending_uploads = 0;  // uploads not yet committed
+  uint64_t chunks = 0;
+  uint64_t bytes = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the database at options.path with every
+  // column family, and deletes the data of uploads a crash left uncommitted.
+  // UNAVAILABLE if another process holds the database.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // --- uploads
+  // Starts receiving the parts of one document.
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<Upload>> BeginUpload();
+
+  // --- issuing: next number of (agency, year) + build + store + queue, in one
+  // synced write. A failed callback or write consumes no number. Numbers start
+  // at 1 per agency and year and have no gap.
+  [[nodiscard]] absl::StatusOr<IssueResult> Issue(const IssueRequest& request, IssueBuilder build);
+  // The last number issued in (agency, year); 0 if none.
+  [[nodiscard]] absl::StatusOr<uint64_t> LastNumber(const std::string& agency, uint32_t year);
+
+  // --- receiving: stores the message, inbox entries, receipts, dedup record
+  // and forwards in one synced write. A known message id stores nothing and
+  // answers the original receipts (exactly-once in effect).
+  [[nodiscard]] absl::StatusOr<ReceiveResult> Receive(const ReceiveRequest& request);
+  // The receipts answered for a message already received, or nullopt: lets a
+  // receiver answer a redelivery from its envelope, before the parts stream.
+  [[nodiscard]] absl::StatusOr<std::optional<std::vector<congvan::v1::SignedMessage>>> KnownReceipts(
+      const std::string& message_id);
+
+  // --- outbox
+  // Queues entries on their own (e.g. a relay forwarding an answer). An answer
+  // entry already queued is skipped; a document entry already queued for the
+  // same peer is ALREADY_EXISTS.
+  [[nodiscard]] absl::Status Enqueue(const std::vector<NewOutboxEntry>& entries);
+  // Pending entries with next_attempt <= now, earliest first, at most `limit`.
+  [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListDue(absl::Time now, size_t limit);
+  // Every entry (pending or failed) of a message.
+  [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListOutbox(const std::string& message_id);
+  // The hop accepted: removes the entry, stores the receipts it answered
+  // (recipients with a RECEIPT become DELIVERED) and queues `enqueue`.
+  // NOT_FOUND if the entry is gone (already marked by someone else).
+  [[nodiscard]] absl::Status MarkDelivered(const std::string& entry_id, const std::vector<Answer>& receipts,
+                                           const std::vector<NewOutboxEntry>& enqueue = {});
+  // An attempt failed: attempts + 1, last_error, next try at `next_attempt`.
+  // FAILED_PRECONDITION if the entry is failed.
+  [[nodiscard]] absl::Status MarkRetry(const std::string& entry_id, absl::Time next_attempt,
+                                       const std::string& error);
+  // Gives up (deadline passed): the entry and its recipients become FAILED
+  // with `reason`; it is no longer due.
+  [[nodiscard]] absl::Status MarkFailed(const std::string& entry_id, const std::string& reason);
+  // Queues a failed entry again (`congvan retry`). FAILED_PRECONDITION if it
+  // is not failed.
+  [[nodiscard]] absl::Status Rearm(const std::string& entry_id, absl::Time next_attempt, absl::Time deadline);
+
+  // --- answers (track)
+  // Stores a receipt or status, deduplicated by the SHA-256 of its body, and
+  // queues `enqueue` with it. A RECEIPT makes its agency DELIVERED. Returns
+  // false, writing nothing, if the same answer is already stored.
+  [[nodiscard]] absl::StatusOr<bool> AddAnswer(const Answer& answer,
+                                               const std::vector<NewOutboxEntry>& enqueue = {});
+  [[nodiscard]] absl::StatusOr<std::vector<Answer>> ListAnswers(const std::string& message_id);
+  // Delivery state and answers per recipient of a stored message.
+  [[nodiscard]] absl::StatusOr<congvan::v1::TrackResponse> Track(const std::string& message_id);
+
+  // --- inbox
+  // Newest first.
+  [[nodiscard]] absl::StatusOr<std::vector<InboxItem>> ListInbox(const InboxQuery& query);
+  [[nodiscard]] absl::StatusOr<InboxItem> GetInboxItem(const std::string& agency, const std::string& message_id);
+  // Records the status a clerk of `status.agency` set (stored as an answer
+  // too) and queues `enqueue` (the status on its way to the sender).
+  // NOT_FOUND if the message is not in that agency's inbox.
+  [[nodiscard]] absl::Status SetInboxStatus(const Answer& status, const std::vector<NewOutboxEntry>& enqueue = {});
+
+  // --- messages
+  [[nodiscard]] absl::StatusOr<bool> HasMessage(const std::string& message_id);
+  [[nodiscard]] absl::StatusOr<StoredMessage> GetMessage(const std::string& message_id);
+  // Streams part `part` of a stored message to `sink`, checking its size and
+  // SHA-256 (DATA_LOSS if they differ from the record). A sink error stops
+  // the stream and is returned.
+  [[nodiscard]] absl::Status ReadPart(const std::string& message_id, uint32_t part, PartSink sink);
+
+  [[nodiscard]] absl::StatusOr<PartsUsage> Usage();
+
+ private:
+  explicit Store(std::unique_ptr<internal::StoreState> state);
+  static internal::UploadState& UploadOf(Upload& upload) { return upload.state(); }
+
+  std::unique_ptr<internal::StoreState> state_;
+};
+
+}  // namespace congvan::store
+
+#endif  // CONGVAN_STORE_STORE_H_

@@ -1,0 +1,149 @@
+// What a Store holds: the RocksDB handles, the write options, the locks; and
+// the few operations every part of the store shares (reads, commits, status
+// conversion). Private to the library.
+#ifndef CONGVAN_STORE_SRC_STATE_H_
+#define CONGVAN_STORE_SRC_STATE_H_
+
+#include <array>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "congvan/store/store.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "congvan/signer/cms.h"
+
+namespace congvan::store::internal {
+
+// rocksdb::Status -> absl::Status; `what` says what was being done.
+absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
+
+// Locks per message id (hashed onto a fixed set of stripes): every
+// read-modify-write of a message's records runs under its stripe, so two
+// writers never interleave on one message while writers on different
+// messages still share fsyncs.
+class MessageLocks {
+ public:
+  static constexpr size_t kStripes = 64;
+  size_t StripeOf(std::string_view message_id) const;
+  absl::Mutex& Stripe(size_t i) { return stripes_[i]; }
+
+ private:
+  std::array<absl::Mutex, kStripes> stripes_;
+};
+
+// Holds the stripes of a set of message ids, taken in ascending order so that
+// two holders never deadlock.
+class ScopedMessageLocks {
+ public:
+  ScopedMessageLocks(MessageLocks& locks, const std::vector<std::string_view>& message_ids);
+  ~ScopedMessageLocks();
+  ScopedMessageLocks(const ScopedMessageLocks&) = delete;
+  ScopedMessageLocks& operator=(const ScopedMessageLocks&) = delete;
+
+ private:
+  MessageLocks& locks_;
+  std::set<size_t> held_;
+};
+
+struct StoreState {
+  StoreOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // all open CFs; destroyed before db
+  rocksdb::ColumnFamilyHandle* messages = nullptr;
+  rocksdb::ColumnFamilyHandle* parts = nullptr;
+  rocksdb::ColumnFamilyHandle* outbox = nullptr;
+  rocksdb::ColumnFamilyHandle* inbox = nullptr;
+  rocksdb::ColumnFamilyHandle* registers = nullptr;
+  rocksdb::ColumnFamilyHandle* answers = nullptr;
+  rocksdb::ColumnFamilyHandle* dedup = nullptr;
+  rocksdb::ColumnFamilyHandle* log = nullptr;
+  rocksdb::WriteOptions commit_write;  // sync = options.sync
+  rocksdb::WriteOptions bulk_write;    // part chunks: never synced on their own
+  rocksdb::WriteOptions direct_write;  // part chunks of large uploads: no WAL
+
+  // Serialises Issue: the number is taken, the header built and the write
+  // made under it, so that a failed write leaves no gap.
+  absl::Mutex register_mu;
+  MessageLocks message_locks;
+
+  ~StoreState();
+
+  // One state change: the batch, written atomically with the WAL synced.
+  [[nodiscard]] absl::Status Commit(rocksdb::WriteBatch& batch, std::string_view what);
+  // Part data on its way: made durable by the next Commit.
+  [[nodiscard]] absl::Status WriteUnsynced(rocksdb::WriteBatch& batch, std::string_view what);
+  // Part data bypassing the WAL: made durable only by FlushParts.
+  [[nodiscard]] absl::Status WriteDirect(rocksdb::WriteBatch& batch);
+  // Flushes the parts memtables to SST and blob files, synced, and waits.
+  [[nodiscard]] absl::Status FlushParts();
+  // The value of `key`, or nullopt.
+  [[nodiscard]] absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
+                                                                const std::string& key,
+                                                                const rocksdb::Snapshot* snapshot = nullptr);
+  // Get + parse into `record`; false if absent. DATA_LOSS if unparsable.
+  template <typename Record>
+  [[nodiscard]] absl::StatusOr<bool> GetRecord(rocksdb::ColumnFamilyHandle* cf, const std::string& key,
+                                               Record& record, const rocksdb::Snapshot* snapshot = nullptr) {
+    auto value = Get(cf, key, snapshot);
+    if (!value.ok()) return value.status();
+    if (!value->has_value()) return false;
+    if (!record.ParseFromString(**value)) return absl::DataLossError("unreadable record in the store");
+    return true;
+  }
+};
+
+// The state of one upload (upload.h).
+struct UploadState {
+  enum class Phase { kOpen, kFinished, kCommitted, kAborted, kBroken };
+
+  StoreState* store = nullptr;
+  std::string id;  // kUploadIdSize random bytes
+  Phase phase = Phase::kOpen;
+  // The part being appended to, its next chunk number, and its bytes not yet
+  // put into `batch`.
+  int64_t part = -1;
+  uint64_t next_chunk = 0;
+  std::string chunk;
+  rocksdb::WriteBatch batch;  // chunks not yet written
+  signer::Sha256Stream hash;
+  uint64_t part_size = 0;
+  std::vector<PartDigest> done;  // parts before `part`
+  uint64_t bytes = 0;
+  uint32_t finished_count = 0;
+  bool written = false;  // the marker and some chunks are in the database
+  bool direct = false;   // some chunks bypassed the WAL: Finish flushes
+
+  // Adds the deletion of this upload's chunks and marker to `b`.
+  void DeleteInto(rocksdb::WriteBatch& b) const;
+  // The start of the write that commits this upload: the chunks not yet
+  // written (all of a small upload's), and the removal of the marker.
+  rocksdb::WriteBatch CommitBatch() const;
+  // After that write succeeded.
+  void Committed();
+  // FAILED_PRECONDITION unless finished and not committed; then checks the
+  // digests against a header's parts (INVALID_ARGUMENT when they differ).
+  [[nodiscard]] absl::Status CheckCommittable(const congvan::v1::DocumentHeader& header) const;
+};
+
+// The part records of a finished upload, for a MessageRecord.
+template <typename PartRecords>
+void AddPartRecords(const UploadState& upload, PartRecords* out) {
+  for (const PartDigest& d : upload.done) {
+    auto* p = out->Add();
+    p->set_size(d.size);
+    p->set_sha256(d.sha256);
+  }
+}
+
+}  // namespace congvan::store::internal
+
+#endif  // CONGVAN_STORE_SRC_STATE_H_

@@ -1,0 +1,173 @@
+// The durable outbox: due lists, retry / failed / delivered / re-armed
+// transitions, persistence across reopen, and the back-off function.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "store_fixture.h"
+
+namespace congvan::store::testing {
+namespace {
+
+using congvan::testing::IsOk;
+using congvan::testing::StatusIs;
+using congvan::testing::TempDir;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using namespace std::string_literals;
+
+std::vector<std::string> Peers(const std::vector<OutboxEntry>& entries) {
+  std::vector<std::string> peers;
+  for (const OutboxEntry& e : entries) peers.push_back(e.peer);
+  return peers;
+}
+
+congvan::v1::DeliveryState StateOf(Store& store, const std::string& message_id, const std::string& agency) {
+  auto track = store.Track(message_id);
+  if (!track.ok()) return congvan::v1::DELIVERY_STATE_UNSPECIFIED;
+  for (const auto& r : track->recipients()) {
+    if (r.agency() == agency) return r.state();
+  }
+  return congvan::v1::DELIVERY_STATE_UNSPECIFIED;
+}
+
+TEST(StoreOutbox, ListsDueEntriesEarliestFirstUpToNow) {
+  TempDir dir;
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->Enqueue({Delivery("m-1", "late", {kCommuneA}, T(30)), Delivery("m-1", "early", {kCommuneB}, T(10)),
+                            Delivery("m-2", "middle", {kCommuneA}, T(20))}));
+  EXPECT_THAT(store->ListDue(T(5), 10).value_or(std::vector<OutboxEntry>{}), IsEmpty());
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(20), 10));
+  EXPECT_THAT(Peers(due), ElementsAre("early", "middle"));
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> limited, store->ListDue(T(100), 1));
+  EXPECT_THAT(Peers(limited), ElementsAre("early"));
+  EXPECT_EQ(due[0].message_id, "m-1");
+  EXPECT_THAT(due[0].recipients, ElementsAre(kCommuneB));
+  EXPECT_EQ(due[0].deadline, T(3600));
+}
+
+TEST(StoreOutbox, RetryFailRearmAndDeliverTransitionsSurviveReopen) {
+  TempDir dir;
+  std::string id;
+  {
+    auto store = OpenOrDie(OptionsIn(dir));
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK(IssueDoc(*store, 2025, {"doc"}, {kCommuneA}, kProvince));
+    ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(0), 10));
+    ASSERT_EQ(due.size(), 1u);
+    id = due[0].id;
+    EXPECT_EQ(due[0].state, OutboxState::kPending);
+
+    ASSERT_OK(store->MarkRetry(id, T(60), "connection refused"));
+    EXPECT_THAT(store->ListDue(T(59), 10).value_or(std::vector<OutboxEntry>{1}), IsEmpty());
+  }
+  {
+    auto store = OpenOrDie(OptionsIn(dir));
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(60), 10));
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].attempts, 1u);
+    EXPECT_EQ(due[0].last_error, "connection refused");
+    EXPECT_EQ(due[0].next_attempt, T(60));
+
+    ASSERT_OK(store->MarkFailed(id, "deadline passed: connection refused"));
+    EXPECT_THAT(store->ListDue(T(100000), 10).value_or(std::vector<OutboxEntry>{1}), IsEmpty());
+    EXPECT_THAT(store->MarkRetry(id, T(70), "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneA), congvan::v1::DELIVERY_STATE_FAILED);
+  }
+  {
+    auto store = OpenOrDie(OptionsIn(dir));
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> all, store->ListOutbox("msg-2025-1"));
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].state, OutboxState::kFailed);
+    EXPECT_EQ(all[0].failure, "deadline passed: connection refused");
+    ASSERT_OK_AND_ASSIGN(congvan::v1::TrackResponse track, store->Track("msg-2025-1"));
+    ASSERT_EQ(track.recipients_size(), 1);
+    EXPECT_EQ(track.recipients(0).failure(), "deadline passed: connection refused");
+
+    EXPECT_THAT(store->Rearm("no\0such"s, T(0), T(1)), StatusIs(absl::StatusCode::kNotFound));
+    ASSERT_OK(store->Rearm(id, T(200), T(7200)));
+    EXPECT_THAT(store->Rearm(id, T(200), T(7200)), StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneA), congvan::v1::DELIVERY_STATE_QUEUED);
+    ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(200), 10));
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].attempts, 0u);
+    EXPECT_EQ(due[0].deadline, T(7200));
+
+    ASSERT_OK(store->MarkDelivered(id, {Receipt("msg-2025-1", kCommuneA)}));
+    EXPECT_THAT(store->MarkDelivered(id, {}), StatusIs(absl::StatusCode::kNotFound));
+  }
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->ListOutbox("msg-2025-1").value_or(std::vector<OutboxEntry>{1}), IsEmpty());
+  EXPECT_THAT(store->ListDue(absl::InfiniteFuture(), 10).value_or(std::vector<OutboxEntry>{1}), IsEmpty());
+  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneA), congvan::v1::DELIVERY_STATE_DELIVERED);
+  ASSERT_OK_AND_ASSIGN(std::vector<Answer> answers, store->ListAnswers("msg-2025-1"));
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].answer.code(), congvan::v1::STATUS_CODE_ARRIVED);
+}
+
+TEST(StoreOutbox, DeliveryToARelayKeepsRecipientsQueuedUntilTheirReceiptsArrive) {
+  TempDir dir;
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(IssueDoc(*store, 2025, {"doc"}, {kCommuneA, kCommuneB}, kProvince));
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(0), 10));
+  ASSERT_EQ(due.size(), 1u);
+  ASSERT_OK(store->MarkDelivered(due[0].id, {}));  // the relay answers no receipts
+  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneA), congvan::v1::DELIVERY_STATE_QUEUED);
+  ASSERT_OK_AND_ASSIGN(bool added, store->AddAnswer(Receipt("msg-2025-1", kCommuneB)));
+  EXPECT_TRUE(added);
+  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneB), congvan::v1::DELIVERY_STATE_DELIVERED);
+  // Neither a new queueing nor a failure undoes a delivery that was answered.
+  ASSERT_OK(store->Enqueue({Delivery("msg-2025-1", "other", {kCommuneB})}));
+  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneB), congvan::v1::DELIVERY_STATE_DELIVERED);
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> other, store->ListDue(T(0), 10));
+  ASSERT_EQ(other.size(), 1u);
+  ASSERT_OK(store->MarkFailed(other[0].id, "gave up"));
+  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneB), congvan::v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneA), congvan::v1::DELIVERY_STATE_QUEUED);
+}
+
+TEST(StoreOutbox, AnswerEntriesAreQueuedOnceAndDocumentEntriesNotTwice) {
+  TempDir dir;
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  NewOutboxEntry forward;
+  forward.peer = kProvince;
+  forward.message_id = "m-1";
+  forward.answer.emplace();
+  *forward.answer->mutable_answer() = Receipt("m-1", kCommuneA).answer.signed_();
+  forward.answer->set_to_agency(kSender);
+  ASSERT_OK(store->Enqueue({forward}));
+  ASSERT_OK(store->Enqueue({forward}));
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> entries, store->ListOutbox("m-1"));
+  ASSERT_EQ(entries.size(), 1u);
+  ASSERT_TRUE(entries[0].answer.has_value());
+  EXPECT_EQ(entries[0].answer->to_agency(), kSender);
+
+  ASSERT_OK(store->Enqueue({Delivery("m-1", kCommuneB, {kCommuneB})}));
+  EXPECT_THAT(store->Enqueue({Delivery("m-1", kCommuneB, {kCommuneB})}), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(store->Enqueue({Delivery("m-2", "p", {kCommuneB}), Delivery("m-2", "p", {kCommuneA})}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  NewOutboxEntry both = Delivery("m-3", "p", {kCommuneB});
+  both.answer = forward.answer;
+  EXPECT_THAT(store->Enqueue({both}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(store->ListOutbox("m-2").value_or(std::vector<OutboxEntry>{1}), IsEmpty());
+}
+
+TEST(StoreOutbox, BackoffDoublesFromBaseUpToMaxWithEqualJitter) {
+  const absl::Duration base = absl::Seconds(1), max = absl::Minutes(10);
+  EXPECT_EQ(BackoffDelay(1, base, max, 0.999999999), absl::Seconds(1) * (0.5 + 0.5 * 0.999999999));
+  EXPECT_EQ(BackoffDelay(1, base, max, 0.0), absl::Milliseconds(500));
+  EXPECT_EQ(BackoffDelay(2, base, max, 0.0), absl::Seconds(1));
+  EXPECT_EQ(BackoffDelay(4, base, max, 0.0), absl::Seconds(4));
+  EXPECT_EQ(BackoffDelay(4, base, max, 0.5), absl::Seconds(6));
+  EXPECT_EQ(BackoffDelay(30, base, max, 0.0), absl::Minutes(5));
+  EXPECT_EQ(BackoffDelay(4000000000u, base, max, 1.0), absl::Minutes(10));
+  EXPECT_EQ(BackoffDelay(0, base, max, -3.0), absl::Milliseconds(500));
+}
+
+}  // namespace
+}  // namespace congvan::store::testing
