@@ -8,6 +8,7 @@
 #include "congvan/signer/status_macros.h"
 #include "files.h"
 #include "issuer.h"
+#include "node_files.h"
 #include "revocation.h"
 #include "token_setup.h"
 
@@ -118,6 +119,7 @@ absl::StatusOr<InitResult> InitPki(const InitOptions& options) {
   ASSIGN_OR_RETURN(std::string topology_text, signer::ReadFile(options.topology_file));
   const PkiLayout layout(internal::AbsolutePath(options.out_dir));
   RETURN_IF_ERROR(internal::CheckEmptyOrMissing(layout.dir()));
+  RETURN_IF_ERROR(internal::CheckBasePort(options.base_port, topology.agencies().size()));
   const auto& people = topology.people();
   const bool has_tokens = std::any_of(people.begin(), people.end(), [](const Person& p) { return p.token; });
   // Fail before writing anything rather than half way through.
@@ -146,6 +148,7 @@ absl::StatusOr<InitResult> InitPki(const InitOptions& options) {
   const internal::RevocationState nothing_revoked;
   RETURN_IF_ERROR(internal::SaveRevocationState(layout.RevocationState(), nothing_revoked));
   RETURN_IF_ERROR(internal::WriteCrls(layout, root, issuing, nothing_revoked, options.now));
+  RETURN_IF_ERROR(internal::WriteNodeFiles(layout, topology, options.base_port));
   RETURN_IF_ERROR(signer::WriteFile(layout.Topology(), topology_text, 0644));
   return result;
 }

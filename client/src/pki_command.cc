@@ -29,6 +29,7 @@ struct InitFlags {
   std::string out;
   std::string key_type = "rsa2048";
   std::string pkcs11_module = pki::InitOptions().pkcs11_module;
+  int base_port = pki::kDefaultBasePort;
   bool json = false;
 };
 
@@ -40,6 +41,7 @@ int RunInit(const InitFlags& flags) {
   options.out_dir = flags.out;
   options.key_type = *key_type;
   options.pkcs11_module = flags.pkcs11_module;
+  options.base_port = flags.base_port;
   options.now = absl::Now();
   auto result = pki::InitPki(options);
   if (!result.ok()) return Fail("init", result.status(), flags.json);
@@ -131,6 +133,10 @@ void RegisterPkiCommands(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"rsa2048", "rsa3072", "p256"}))
       ->capture_default_str();
   init->add_option("--pkcs11-module", init_flags->pkcs11_module, "PKCS#11 module for the tokens")
+      ->capture_default_str();
+  init->add_option("--base-port", init_flags->base_port,
+                   "First of the nodes' ports on 127.0.0.1 (two per agency, in topology order)")
+      ->check(CLI::Range(1024, 65535))
       ->capture_default_str();
   init->add_flag("--json", init_flags->json, "Print the result as JSON");
   init->callback([init_flags, &exit_code] { exit_code = RunInit(*init_flags); });

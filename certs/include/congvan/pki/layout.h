@@ -38,7 +38,15 @@ class PkiLayout {
   std::string TsaCert(const signer::AgencyId& id) const { return AgencyDir(id) + "/tsa.pem"; }
   std::string TsaKey(const signer::AgencyId& id) const { return AgencyDir(id) + "/tsa.key"; }
 
+  // The agency's node: its congvand configuration and (made by congvand)
+  // its database.
+  std::string NodeDir(const signer::AgencyId& id) const { return dir_ + "/nodes/" + id.str(); }
+  std::string NodeConfig(const signer::AgencyId& id) const { return NodeDir(id) + "/node.toml"; }
+  std::string NodeDataDir(const signer::AgencyId& id) const { return NodeDir(id) + "/data"; }
+
   std::string PersonDir(const std::string& login) const { return dir_ + "/people/" + login; }
+  // How the person's `congvan` reaches their agency's node.
+  std::string Profile(const std::string& login) const { return PersonDir(login) + "/profile.toml"; }
   std::string SigningCert(const std::string& login) const { return PersonDir(login) + "/sign.pem"; }
   // Absent for a person whose key is on a token.
   std::string SigningKey(const std::string& login) const { return PersonDir(login) + "/sign.key"; }

@@ -14,6 +14,8 @@
 
 namespace congvan::pki {
 
+inline constexpr int kDefaultBasePort = 27400;
+
 struct InitOptions {
   std::string topology_file;
   // Created if missing; must be empty if it exists.
@@ -23,6 +25,10 @@ struct InitOptions {
   // The PKCS#11 module that holds `token = true` people's keys. Default:
   // Debian's SoftHSM2.
   std::string pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so";
+  // The nodes' ports on 127.0.0.1: the i-th agency of the topology file
+  // (from 0) listens for peers on base_port + 2i and for people on
+  // base_port + 2i + 1. Default: 27400.
+  int base_port = kDefaultBasePort;
   // Start of every validity period. Default: when the options are made.
   absl::Time now = absl::Now();
 };
@@ -58,10 +64,13 @@ struct InitResult {
 // CA, per agency a seal and a node TLS certificate, a timestamping
 // certificate for the root agency, per person a signing and a TLS
 // certificate (the signing key on a SoftHSM2 token for `token = true`),
-// empty CRLs. Private keys and PINs are written mode 0600. With token people
+// empty CRLs; per agency a congvand configuration nodes/<ID>/node.toml, per
+// person a profile.toml, so that the whole topology runs on 127.0.0.1.
+// Private keys and PINs are written mode 0600. With token people
 // it writes out_dir/softhsm2.conf and sets SOFTHSM2_CONF in this process
 // (SoftHSM2 reads it once per process: one InitPki with tokens per process).
 // Not thread-safe. Errors: the topology's (NOT_FOUND, INVALID_ARGUMENT);
+// INVALID_ARGUMENT for a base_port that leaves no room for every agency;
 // FAILED_PRECONDITION when out_dir is not empty or the PKCS#11 module is
 // missing; the token's and the file system's otherwise. A failed init may
 // leave a partial directory behind: remove it and start again.
