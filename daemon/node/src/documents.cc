@@ -26,16 +26,6 @@ absl::Status CheckText(const std::string& field, const std::string& value, bool 
   return absl::OkStatus();
 }
 
-// A part name is a plain file name: it is written under that name by
-// `congvan fetch`, so it must not climb out of the output directory.
-absl::Status CheckPartName(const std::string& field, const std::string& name, size_t max) {
-  RETURN_IF_ERROR(CheckText(field, name, /*required=*/true, max));
-  if (name == "." || name == ".." || name.find('/') != std::string::npos || name.find('\\') != std::string::npos) {
-    return Invalid(field + " '" + name + "' must be a plain file name, without directories");
-  }
-  return absl::OkStatus();
-}
-
 template <typename Parts>
 absl::Status CheckParts(const Parts& parts, const DocumentLimits& limits) {
   if (parts.empty()) return Invalid("the document has no part");
@@ -49,7 +39,9 @@ absl::Status CheckParts(const Parts& parts, const DocumentLimits& limits) {
   for (int i = 0; i < parts.size(); ++i) {
     const auto& part = parts[i];
     const std::string field = "part " + std::to_string(i + 1);
-    RETURN_IF_ERROR(CheckPartName(field + " name", part.name(), limits.max_text_bytes));
+    if (absl::Status name = CheckPartName(part.name()); !name.ok()) {
+      return Invalid(field + ": " + std::string(name.message()));
+    }
     if (!names.insert(part.name()).second) return Invalid(field + ": two parts are named '" + part.name() + "'");
     RETURN_IF_ERROR(CheckText(field + " media type", part.media_type(), true, 255));
     if (part.sha256().size() != kSha256Size) return Invalid(field + ": its SHA-256 must have 32 bytes");
@@ -88,7 +80,36 @@ absl::Status CheckRecipients(const google::protobuf::RepeatedPtrField<std::strin
   return absl::OkStatus();
 }
 
+bool IsLeaderSignatureName(std::string_view name) {
+  const std::string_view prefix = kLeaderSignaturePrefix;
+  if (!name.starts_with(prefix) || !name.ends_with(".p7s")) return false;
+  std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - 4);
+  return !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
+
+absl::Status CheckPartName(std::string_view name) {
+  if (name.empty()) return Invalid("a part has an empty name");
+  for (unsigned char c : name) {
+    // The name is not echoed: it would carry the control character along.
+    if (c < 0x20 || c == 0x7F) return Invalid("a part name contains a control character");
+  }
+  const std::string quoted = "part name '" + std::string(name) + "' ";
+  if (name.size() > 255) return Invalid(quoted + "is longer than 255 bytes");
+  if (name.find('/') != std::string_view::npos || name.find('\\') != std::string_view::npos) {
+    return Invalid(quoted + "contains a directory separator: a part must be a plain file name");
+  }
+  if (name.find("..") != std::string_view::npos) return Invalid(quoted + "contains '..'");
+  if (name == ".") return Invalid(quoted + "is not a file name");
+  if (name == kHeaderFileName || name == kSealFileName || IsLeaderSignatureName(name)) {
+    return Invalid(quoted + "is reserved for the evidence congvan fetch writes next to the parts");
+  }
+  if (name.ends_with(kPartialSuffix)) {
+    return Invalid(quoted + "ends in " + kPartialSuffix + ", reserved for files being written");
+  }
+  return absl::OkStatus();
+}
 
 std::string NewMessageId(absl::Time now, absl::BitGenRef random) {
   uint8_t b[16];

@@ -37,6 +37,18 @@ struct SealCredentials {
   std::vector<signer::Certificate> chain;  // intermediates
 };
 
+// What `congvan fetch` writes next to the parts: a part may not be named so.
+inline constexpr char kHeaderFileName[] = "header.pb";       // the sealed header bytes
+inline constexpr char kSealFileName[] = "seal.p7s";          // the seal over them
+inline constexpr char kLeaderSignaturePrefix[] = "leader-";  // leader-<n>.p7s, from 1
+inline constexpr char kPartialSuffix[] = ".partial";         // a part being written
+
+// A part name must be a plain file name that `congvan fetch` can write:
+// 1-255 bytes, no '/' or '\\', no "..", no control characters, not a name
+// reserved above. INVALID_ARGUMENT saying which rule it breaks. The node
+// refuses such a document, so that every document it accepts can be fetched.
+[[nodiscard]] absl::Status CheckPartName(std::string_view name);
+
 // A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version 7, variant 10,
 // 74 random bits; lower-case hex with dashes.
 std::string NewMessageId(absl::Time now, absl::BitGenRef random);

@@ -1,0 +1,52 @@
+// The delivery loop: takes due outbox entries, streams documents to the next
+// hop (NodeService.Deliver) and carries answers (NodeService.Answer), checks
+// the receipts that come back, and records the outcome. Failures are
+// retried with exponential back-off and jitter until the entry's deadline;
+// then the entry becomes a visible failure in `track`, never a silent loss.
+#ifndef CONGVAN_NODE_DELIVERY_H_
+#define CONGVAN_NODE_DELIVERY_H_
+
+#include <grpcpp/channel.h>
+
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "congvan/node/node_context.h"
+
+namespace congvan::node {
+
+// Thread-safe. Start() runs the loop on its own thread until Stop().
+class DeliveryLoop {
+ public:
+  explicit DeliveryLoop(NodeContext& node) : node_(node) {}
+  ~DeliveryLoop() { Stop(); }
+
+  void Start();
+  void Stop();
+  // Wakes the loop now (new entries were queued).
+  void Wake();
+  // One pass over what is due now; returns how many entries were attempted.
+  [[nodiscard]] absl::StatusOr<int> RunOnce();
+
+ private:
+  absl::Status DeliverDocument(const store::OutboxEntry& entry, std::vector<store::Answer>* receipts);
+  absl::Status DeliverAnswer(const store::OutboxEntry& entry);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& agency);
+  void Record(const store::OutboxEntry& entry, const absl::Status& outcome, std::vector<store::Answer> receipts);
+  void Loop();
+
+  NodeContext& node_;
+  absl::Mutex channels_mu_;
+  std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(channels_mu_);
+  absl::Mutex mu_;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace congvan::node
+
+#endif  // CONGVAN_NODE_DELIVERY_H_

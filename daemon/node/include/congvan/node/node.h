@@ -1,0 +1,61 @@
+// A running congvan node: the store, the trust snapshot, the seal, two
+// mutual-TLS gRPC servers (peers: NodeService; people: ClerkService), the
+// standard health service and server reflection on both, and the delivery
+// loop. `main()` only loads the config and calls Create and Wait.
+#ifndef CONGVAN_NODE_NODE_H_
+#define CONGVAN_NODE_NODE_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "congvan/config/node_config.h"
+#include "congvan/node/clerk_service.h"
+#include "congvan/node/delivery.h"
+#include "congvan/node/node_context.h"
+#include "congvan/node/node_service.h"
+#include "congvan/node/routing.h"
+
+namespace congvan::node {
+
+struct NodeOptions {
+  // The clock of everything the node decides (validity, deadlines, times
+  // written into documents). Default: the system clock.
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+};
+
+class Node {
+ public:
+  // Opens the store, loads trust and the seal, starts both servers and the
+  // delivery loop. Errors name what is wrong (a file, a port in use, a seal
+  // key that does not match its certificate).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Node>> Start(config::NodeConfig config,
+                                                                   NodeOptions options = {});
+  ~Node();
+
+  // The ports actually bound (useful with port 0 in tests).
+  int peers_port() const { return peers_port_; }
+  int people_port() const { return people_port_; }
+
+  // Blocks until Shutdown() is called from another thread or a signal.
+  void Wait();
+  void Shutdown();
+
+ private:
+  Node() = default;
+
+  std::unique_ptr<NodeContext> context_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<ClerkServiceImpl> clerk_service_;
+  std::unique_ptr<NodeServiceImpl> node_service_;
+  std::unique_ptr<DeliveryLoop> delivery_;
+  std::unique_ptr<grpc::Server> peers_server_;
+  std::unique_ptr<grpc::Server> people_server_;
+  int peers_port_ = 0;
+  int people_port_ = 0;
+};
+
+}  // namespace congvan::node
+
+#endif  // CONGVAN_NODE_NODE_H_

@@ -1,0 +1,230 @@
+#include "congvan/node/clerk_service.h"
+
+#include "absl/random/random.h"
+#include "congvan/node/access.h"
+#include "congvan/node/grpc_status.h"
+#include "congvan/signer/status_macros.h"
+#include "part_stream.h"
+
+namespace congvan::node {
+namespace {
+
+using config::Role;
+
+// Registers and document dates follow Vietnamese time (UTC+7, no DST).
+absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 3600); }
+
+std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
+
+std::vector<internal::ExpectedPart> ExpectedParts(const v1::SendHeader& header) {
+  std::vector<internal::ExpectedPart> parts;
+  for (const v1::PartSpec& spec : header.parts()) parts.push_back({spec.name(), spec.size(), spec.sha256()});
+  return parts;
+}
+
+std::set<std::string> Leaders(const config::NodeConfig& config) {
+  std::set<std::string> leaders;
+  for (const config::PersonConfig& person : config.people) {
+    if (person.HasRole(Role::kLeader)) leaders.insert(person.login);
+  }
+  return leaders;
+}
+
+bool IsBusinessStatus(v1::StatusCode code) {
+  return code == v1::STATUS_CODE_REJECTED || code == v1::STATUS_CODE_ACCEPTED || code == v1::STATUS_CODE_ASSIGNED ||
+         code == v1::STATUS_CODE_PROCESSING || code == v1::STATUS_CODE_COMPLETED;
+}
+
+}  // namespace
+
+grpc::Status ClerkServiceImpl::Send(grpc::ServerContext* context, grpc::ServerReader<v1::SendRequest>* reader,
+                                    v1::SendResponse* response) {
+  return ToGrpcStatus(DoSend(context, reader, response));
+}
+
+absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::ServerReader<v1::SendRequest>* reader,
+                                      v1::SendResponse* response) {
+  ASSIGN_OR_RETURN(Caller caller, AuthorizePerson(*context, node_, {Role::kClerk}));
+  v1::SendRequest first;
+  if (!reader->Read(&first) || !first.has_header()) {
+    return absl::InvalidArgumentError("a Send stream must begin with the document's header");
+  }
+  const v1::SendHeader& request = first.header();
+  RETURN_IF_ERROR(ValidateSendHeader(request, node_.agency(), node_.limits));
+  const absl::Time now = node_.now();
+  for (const std::string& recipient : request.recipients()) {
+    ASSIGN_OR_RETURN(signer::AgencyId id, signer::AgencyId::Parse(recipient));
+    if (node_.topology->FindAgency(id) == nullptr) {
+      return absl::NotFoundError("recipient " + recipient + " is not a known agency: check its identifier");
+    }
+  }
+  ASSIGN_OR_RETURN(auto hops, router_.Split({request.recipients().begin(), request.recipients().end()}));
+
+  std::string main_sha256;
+  for (const v1::PartSpec& spec : request.parts()) {
+    if (spec.main()) main_sha256 = spec.sha256();
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::SignerInfo> signers,
+                   CheckLeaderSignatures({request.leader_signatures().begin(), request.leader_signatures().end()},
+                                         main_sha256, *node_.trust->Current(), now,
+                                         {node_.agency(), Leaders(node_.config)}));
+
+  ASSIGN_OR_RETURN(std::unique_ptr<store::Upload> upload, node_.store->BeginUpload());
+  RETURN_IF_ERROR(internal::ReceiveParts(reader, *upload, ExpectedParts(request)));
+  // Read() also ends on a cancelled call: a clerk who cancelled gets nothing issued.
+  if (context->IsCancelled()) return absl::CancelledError("the send was cancelled: nothing was issued");
+
+  thread_local absl::BitGen random;
+  const std::string message_id = NewMessageId(now, random);
+  const uint32_t year = static_cast<uint32_t>(absl::ToCivilYear(now, VietnamTime()).year());
+  auto build = [&](uint64_t number) -> absl::StatusOr<store::IssuedDocument> {
+    Issuance issuance{message_id, node_.agency(), node_.config.agency_name, {}, signers};
+    issuance.registration.set_year(year);
+    issuance.registration.set_number(number);
+    issuance.registration.set_notation(request.notation());
+    issuance.registration.set_issued_at(Rfc3339(now));
+    v1::DocumentHeader header = BuildHeader(request, issuance);
+    if (header.document_date().empty()) {
+      header.set_document_date(absl::FormatTime("%Y-%m-%d", now, VietnamTime()));
+    }
+    ASSIGN_OR_RETURN(v1::SignedMessage sealed, Seal(v1::MESSAGE_KIND_DOCUMENT, header.SerializeAsString(),
+                                                    *node_.seal, now));
+    store::IssuedDocument issued;
+    *issued.document.mutable_document() = std::move(sealed);
+    *issued.document.mutable_leader_signatures() = request.leader_signatures();
+    v1::TraceEntry* hop = issued.document.add_trace();
+    hop->set_agency(node_.agency());
+    hop->set_time(Rfc3339(now));
+    for (const auto& [peer, recipients] : hops) {
+      store::NewOutboxEntry entry;
+      entry.peer = peer;
+      entry.message_id = message_id;
+      entry.recipients = recipients;
+      entry.deadline = now + node_.config.retry.delivery_deadline;
+      issued.deliveries.push_back(std::move(entry));
+    }
+    return issued;
+  };
+  ASSIGN_OR_RETURN(store::IssueResult issued,
+                   node_.store->Issue({node_.agency(), year, upload.get(), now}, build));
+  node_.wake_delivery();
+  response->set_message_id(issued.message_id);
+  response->set_year(issued.year);
+  response->set_number(issued.number);
+  response->set_notation(request.notation());
+  (void)caller;
+  return absl::OkStatus();
+}
+
+grpc::Status ClerkServiceImpl::Inbox(grpc::ServerContext* context, const v1::InboxRequest*,
+                                     v1::InboxResponse* response) {
+  auto caller = AuthorizePerson(*context, node_, {Role::kClerk, Role::kLeader, Role::kAuditor});
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  auto items = node_.store->ListInbox({node_.agency()});
+  if (!items.ok()) return ToGrpcStatus(items.status());
+  for (const store::InboxItem& item : *items) *response->add_entries() = item.entry;
+  return grpc::Status::OK;
+}
+
+grpc::Status ClerkServiceImpl::Fetch(grpc::ServerContext* context, const v1::FetchRequest* request,
+                                     grpc::ServerWriter<v1::FetchResponse>* writer) {
+  return ToGrpcStatus(DoFetch(context, *request, writer));
+}
+
+absl::Status ClerkServiceImpl::DoFetch(grpc::ServerContext* context, const v1::FetchRequest& request,
+                                       grpc::ServerWriter<v1::FetchResponse>* writer) {
+  ASSIGN_OR_RETURN(Caller caller, AuthorizePerson(*context, node_, {Role::kClerk, Role::kLeader, Role::kAuditor}));
+  ASSIGN_OR_RETURN(bool known, node_.store->HasMessage(request.message_id()));
+  const absl::Status not_here = absl::NotFoundError("no document " + request.message_id() + " at " + node_.agency() +
+                                                    ": check the id in `congvan inbox`");
+  if (!known) return not_here;
+  ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(request.message_id()));
+  const auto& recipients = message.header.recipients();
+  const bool addressed_here =
+      std::find(recipients.begin(), recipients.end(), node_.agency()) != recipients.end();
+  if (!message.issued_here && !addressed_here) return not_here;  // a relayed document is not ours to read
+
+  v1::FetchResponse first;
+  *first.mutable_document() = message.document;
+  if (!writer->Write(first)) return absl::CancelledError("the client went away");
+  for (uint32_t part = 0; part < message.parts.size(); ++part) {
+    RETURN_IF_ERROR(node_.store->ReadPart(request.message_id(), part, [&](std::string_view data) -> absl::Status {
+      v1::FetchResponse chunk;
+      chunk.mutable_chunk()->set_part(part);
+      chunk.mutable_chunk()->set_data(std::string(data));
+      if (!writer->Write(chunk)) return absl::CancelledError("the client went away");
+      return absl::OkStatus();
+    }));
+  }
+  (void)caller;
+  return absl::OkStatus();
+}
+
+grpc::Status ClerkServiceImpl::Track(grpc::ServerContext* context, const v1::TrackRequest* request,
+                                     v1::TrackResponse* response) {
+  auto caller = AuthorizePerson(*context, node_, {Role::kClerk, Role::kLeader, Role::kAuditor});
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  auto tracked = node_.store->Track(request->message_id());
+  if (!tracked.ok()) return ToGrpcStatus(tracked.status());
+  *response = *std::move(tracked);
+  return grpc::Status::OK;
+}
+
+grpc::Status ClerkServiceImpl::SetStatus(grpc::ServerContext* context, const v1::SetStatusRequest* request,
+                                         v1::SetStatusResponse* response) {
+  return ToGrpcStatus(DoSetStatus(context, *request, response));
+}
+
+absl::Status ClerkServiceImpl::DoSetStatus(grpc::ServerContext* context, const v1::SetStatusRequest& request,
+                                           v1::SetStatusResponse* response) {
+  ASSIGN_OR_RETURN(Caller caller, AuthorizePerson(*context, node_, {Role::kClerk}));
+  if (!IsBusinessStatus(request.code())) {
+    return absl::InvalidArgumentError("a clerk answers with 02 rejected, 03 accepted, 04 assigned, 05 processing "
+                                      "or 06 completed");
+  }
+  if (request.reason().size() > node_.limits.max_text_bytes) {
+    return absl::InvalidArgumentError("the reason is longer than " + std::to_string(node_.limits.max_text_bytes) +
+                                      " bytes");
+  }
+  if (request.code() == v1::STATUS_CODE_REJECTED && request.reason().empty()) {
+    return absl::InvalidArgumentError("a rejection (02) needs a reason the sender can act on");
+  }
+  ASSIGN_OR_RETURN(store::InboxItem item, node_.store->GetInboxItem(node_.agency(), request.message_id()));
+  ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(request.message_id()));
+  const absl::Time now = node_.now();
+
+  v1::StatusBody body;
+  body.set_message_id(request.message_id());
+  body.set_header_sha256(signer::Sha256(message.document.document().body()));
+  body.set_agency(node_.agency());
+  body.set_code(request.code());
+  body.set_reason(request.reason());
+  body.set_time(Rfc3339(now));
+  body.set_person_login(caller.login);
+  ASSIGN_OR_RETURN(v1::SignedMessage sealed, Seal(v1::MESSAGE_KIND_STATUS, body.SerializeAsString(), *node_.seal, now));
+
+  ASSIGN_OR_RETURN(signer::AgencyId sender, signer::AgencyId::Parse(message.header.from_agency()));
+  ASSIGN_OR_RETURN(std::string hop, router_.NextHop(sender));
+  store::Answer answer;
+  answer.message_id = request.message_id();
+  answer.agency = node_.agency();
+  answer.answer.set_code(request.code());
+  answer.answer.set_time(body.time());
+  answer.answer.set_reason(request.reason());
+  *answer.answer.mutable_signed_() = sealed;
+  store::NewOutboxEntry entry;
+  entry.peer = hop;
+  entry.message_id = request.message_id();
+  v1::AnswerRequest carried;
+  *carried.mutable_answer() = sealed;
+  carried.set_to_agency(sender.str());
+  entry.answer = std::move(carried);
+  entry.deadline = now + node_.config.retry.delivery_deadline;
+  RETURN_IF_ERROR(node_.store->SetInboxStatus(answer, {entry}));
+  node_.wake_delivery();
+  *response->mutable_status() = std::move(sealed);
+  (void)item;
+  return absl::OkStatus();
+}
+
+}  // namespace congvan::node

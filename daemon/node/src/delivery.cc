@@ -1,0 +1,167 @@
+#include "congvan/node/delivery.h"
+
+#include <grpcpp/create_channel.h>
+
+#include "absl/random/random.h"
+#include "congvan/node/node_service.h"
+#include "congvan/node/tls.h"
+#include "congvan/signer/status_macros.h"
+#include "congvan/v1/node.grpc.pb.h"
+
+namespace congvan::node {
+namespace {
+
+constexpr size_t kBatch = 64;
+constexpr absl::Duration kIdlePoll = absl::Milliseconds(500);
+
+absl::Status FromGrpc(const grpc::Status& status, const std::string& peer) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      "node " + peer + " answered: " + status.error_message());
+}
+
+}  // namespace
+
+void DeliveryLoop::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void DeliveryLoop::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void DeliveryLoop::Wake() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
+void DeliveryLoop::Loop() {
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return woken_ || stopping_; };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), kIdlePoll);
+      if (stopping_) return;
+      woken_ = false;
+    }
+    (void)node_.trust->ReloadIfChanged();  // a bad CRL file keeps the last good one
+    auto attempted = RunOnce();
+    if (attempted.ok() && *attempted == static_cast<int>(kBatch)) Wake();  // more are due
+  }
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> DeliveryLoop::ChannelTo(const std::string& agency) {
+  absl::MutexLock lock(&channels_mu_);
+  if (auto it = channels_.find(agency); it != channels_.end()) return it->second;
+  ASSIGN_OR_RETURN(signer::AgencyId id, signer::AgencyId::Parse(agency));
+  const config::Peer* peer = node_.config.peers.Find(id);
+  if (peer == nullptr) return absl::FailedPreconditionError(agency + " is not a configured peer of this node");
+  ASSIGN_OR_RETURN(auto credentials, MakeChannelCredentials({node_.config.tls.cert_file, node_.config.tls.key_file,
+                                                             node_.config.trust.anchor_files}));
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(static_cast<int>(node_.config.limits.max_header_bytes + (8 << 20)));
+  args.SetMaxSendMessageSize(static_cast<int>(node_.config.limits.max_header_bytes + (8 << 20)));
+  auto channel = grpc::CreateCustomChannel(peer->address.ToString(), credentials, args);
+  channels_[agency] = channel;
+  return channel;
+}
+
+absl::Status DeliveryLoop::DeliverDocument(const store::OutboxEntry& entry, std::vector<store::Answer>* receipts) {
+  ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(entry.message_id));
+  ASSIGN_OR_RETURN(auto channel, ChannelTo(entry.peer));
+  auto stub = v1::NodeService::NewStub(channel);
+  grpc::ClientContext context;
+  uint64_t total = 0;
+  for (const auto& part : message.parts) total += part.size;
+  // A minute, plus a second per 10 MB: a slow link may take long, a dead one must not hang the loop.
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60 + total / 10'000'000));
+  v1::DeliverResponse response;
+  auto writer = stub->Deliver(&context, &response);
+
+  v1::DeliverRequest first;
+  v1::Envelope* envelope = first.mutable_envelope();
+  *envelope->mutable_document() = message.document.document();
+  *envelope->mutable_leader_signatures() = message.document.leader_signatures();
+  *envelope->mutable_trace() = message.document.trace();
+  for (const std::string& recipient : entry.recipients) envelope->add_serve(recipient);
+  bool open = writer->Write(first);
+  for (uint32_t part = 0; open && part < message.parts.size(); ++part) {
+    absl::Status read = node_.store->ReadPart(entry.message_id, part, [&](std::string_view data) -> absl::Status {
+      v1::DeliverRequest chunk;
+      chunk.mutable_chunk()->set_part(part);
+      chunk.mutable_chunk()->set_data(std::string(data));
+      if (!writer->Write(chunk)) {
+        open = false;
+        return absl::CancelledError("stream closed");
+      }
+      return absl::OkStatus();
+    });
+    if (!read.ok() && open) return read;  // a local read error, not the peer's
+  }
+  if (open) writer->WritesDone();
+  RETURN_IF_ERROR(FromGrpc(writer->Finish(), entry.peer));
+
+  // The receipts must be the served recipients' own, for this document.
+  const std::string header_sha256 = signer::Sha256(message.document.document().body());
+  for (const v1::SignedMessage& receipt : response.receipts()) {
+    ASSIGN_OR_RETURN(store::Answer answer, VerifyAnswer(receipt, *node_.trust->Current(), node_.now()));
+    v1::ReceiptBody body;
+    body.ParseFromString(receipt.body());
+    const bool served = std::find(entry.recipients.begin(), entry.recipients.end(), answer.agency) !=
+                        entry.recipients.end();
+    if (receipt.kind() != v1::MESSAGE_KIND_RECEIPT || !served || answer.message_id != entry.message_id ||
+        body.header_sha256() != header_sha256) {
+      return absl::DataLossError("node " + entry.peer + " returned a receipt that does not match the delivery");
+    }
+    receipts->push_back(std::move(answer));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DeliveryLoop::DeliverAnswer(const store::OutboxEntry& entry) {
+  ASSIGN_OR_RETURN(auto channel, ChannelTo(entry.peer));
+  auto stub = v1::NodeService::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::AnswerResponse response;
+  return FromGrpc(stub->Answer(&context, *entry.answer, &response), entry.peer);
+}
+
+void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& outcome,
+                          std::vector<store::Answer> receipts) {
+  absl::Status recorded;
+  const absl::Time now = node_.now();
+  if (outcome.ok()) {
+    recorded = node_.store->MarkDelivered(entry.id, receipts);
+  } else if (now >= entry.deadline) {
+    recorded = node_.store->MarkFailed(entry.id, "not delivered to " + entry.peer + " before the deadline " +
+                                                     absl::FormatTime(entry.deadline) + ": " +
+                                                     std::string(outcome.message()));
+  } else {
+    thread_local absl::BitGen random;
+    const absl::Duration delay = store::BackoffDelay(entry.attempts + 1, node_.config.retry.initial_backoff,
+                                                     node_.config.retry.max_backoff, absl::Uniform(random, 0.0, 1.0));
+    recorded = node_.store->MarkRetry(entry.id, std::min(now + delay, entry.deadline), std::string(outcome.message()));
+  }
+  (void)recorded;  // a store error leaves the entry due: it is tried again
+}
+
+absl::StatusOr<int> DeliveryLoop::RunOnce() {
+  ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due, node_.store->ListDue(node_.now(), kBatch));
+  for (const store::OutboxEntry& entry : due) {
+    std::vector<store::Answer> receipts;
+    absl::Status outcome = entry.answer.has_value() ? DeliverAnswer(entry) : DeliverDocument(entry, &receipts);
+    Record(entry, outcome, std::move(receipts));
+  }
+  return static_cast<int>(due.size());
+}
+
+}  // namespace congvan::node
