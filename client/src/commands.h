@@ -19,6 +19,16 @@ void RegisterVerifySigCommand(CLI::App& app, int& exit_code);   // verify_comman
 void RegisterVerifyCertCommand(CLI::App& app, int& exit_code);  // verify_command.cc
 void RegisterPkiCommands(CLI::App& app, int& exit_code);        // pki_command.cc
 
+// The clerk's commands, talking to the own node (node_client.h): each reads
+// --profile FILE or $CONGVAN_PROFILE and takes --json (shapes in
+// clerk_output.h and in each command's --help). Exit 1 when the node refuses
+// or cannot be reached, 2 for a flag, a local file or the profile.
+void RegisterSendCommand(CLI::App& app, int& exit_code);       // send_command.cc
+void RegisterInboxCommand(CLI::App& app, int& exit_code);      // inbox_command.cc
+void RegisterFetchCommand(CLI::App& app, int& exit_code);      // fetch_command.cc
+void RegisterTrackCommand(CLI::App& app, int& exit_code);      // track_command.cc
+void RegisterSetStatusCommand(CLI::App& app, int& exit_code);  // set_status_command.cc
+
 }  // namespace congvan::client
 
 #endif  // CONGVAN_CLIENT_COMMANDS_H_

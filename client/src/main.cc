@@ -11,6 +11,11 @@ int main(int argc, char** argv) {
   congvan::client::RegisterVerifySigCommand(app, exit_code);
   congvan::client::RegisterVerifyCertCommand(app, exit_code);
   congvan::client::RegisterPkiCommands(app, exit_code);
+  congvan::client::RegisterSendCommand(app, exit_code);
+  congvan::client::RegisterInboxCommand(app, exit_code);
+  congvan::client::RegisterFetchCommand(app, exit_code);
+  congvan::client::RegisterTrackCommand(app, exit_code);
+  congvan::client::RegisterSetStatusCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -191,6 +191,9 @@ TEST_F(CliTest, SignsWithATokenKeyAndOpenSslVerifies) {
     EXPECT_THAT(wrong.err, HasSubstr("wrong PIN"));
     EXPECT_THAT(wrong.err, Not(HasSubstr("wrong-pin")));
   }
+  // Later tests in this process must not inherit a configuration whose
+  // directory is about to be deleted.
+  unsetenv("SOFTHSM2_CONF");
 }
 
 }  // namespace
