@@ -10,7 +10,6 @@
 namespace congvan::config {
 namespace {
 
-constexpr std::array<std::string_view, 4> kRoleNames = {"clerk", "leader", "auditor", "operator"};
 
 struct Analysis {
   std::string file;
@@ -52,16 +51,6 @@ Analysis Analyze(const std::string& path) {
 }
 
 }  // namespace
-
-std::string_view RoleName(Role role) { return kRoleNames[static_cast<size_t>(role)]; }
-
-absl::StatusOr<Role> ParseRole(std::string_view name) {
-  for (size_t i = 0; i < kRoleNames.size(); ++i) {
-    if (kRoleNames[i] == name) return static_cast<Role>(i);
-  }
-  return absl::InvalidArgumentError("unknown role '" + std::string(name) +
-                                    "' (expected clerk, leader, auditor or operator)");
-}
 
 bool PersonConfig::HasRole(Role role) const { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
 

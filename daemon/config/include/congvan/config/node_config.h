@@ -20,18 +20,17 @@
 #include "absl/time/time.h"
 #include "congvan/config/net_address.h"
 #include "congvan/config/problem.h"
+#include "congvan/pki/topology.h"
 #include "congvan/signer/agency_id.h"
 #include "congvan/signer/key_backend.h"
 
 namespace congvan::config {
 
-// What a person may do at their node (shared/DESIGN.md, "Users").
-enum class Role { kClerk, kLeader, kAuditor, kOperator };
-
-// "clerk", "leader", "auditor", "operator".
-std::string_view RoleName(Role role);
-// INVALID_ARGUMENT for anything but the four names above.
-[[nodiscard]] absl::StatusOr<Role> ParseRole(std::string_view name);
+// A person's roles at a node: the topology's roles (congvan/pki/topology.h),
+// one vocabulary for the directory and the node.
+using Role = pki::Role;
+using pki::ParseRole;
+using pki::RoleName;
 
 // [listen]: where the node accepts connections. Both use mutual TLS.
 struct ListenConfig {
