@@ -3,7 +3,6 @@
 #include "congvan/config/node_config.h"
 
 #include <algorithm>
-#include <array>
 
 #include "node_parts.h"
 

@@ -14,8 +14,6 @@ using config::Role;
 // Registers and document dates follow Vietnamese time (UTC+7, no DST).
 absl::TimeZone VietnamTime() { return absl::FixedTimeZone(7 * 3600); }
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
-
 std::vector<internal::ExpectedPart> ExpectedParts(const v1::SendHeader& header) {
   std::vector<internal::ExpectedPart> parts;
   for (const v1::PartSpec& spec : header.parts()) parts.push_back({spec.name(), spec.size(), spec.sha256()});
@@ -44,7 +42,7 @@ grpc::Status ClerkServiceImpl::Send(grpc::ServerContext* context, grpc::ServerRe
 
 absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::ServerReader<v1::SendRequest>* reader,
                                       v1::SendResponse* response) {
-  ASSIGN_OR_RETURN(Caller caller, AuthorizePerson(*context, node_, {Role::kClerk}));
+  RETURN_IF_ERROR(AuthorizePerson(*context, node_, {Role::kClerk}).status());
   v1::SendRequest first;
   if (!reader->Read(&first) || !first.has_header()) {
     return absl::InvalidArgumentError("a Send stream must begin with the document's header");
@@ -82,7 +80,7 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
     issuance.registration.set_year(year);
     issuance.registration.set_number(number);
     issuance.registration.set_notation(request.notation());
-    issuance.registration.set_issued_at(Rfc3339(now));
+    issuance.registration.set_issued_at(FormatRfc3339(now));
     v1::DocumentHeader header = BuildHeader(request, issuance);
     if (header.document_date().empty()) {
       header.set_document_date(absl::FormatTime("%Y-%m-%d", now, VietnamTime()));
@@ -94,7 +92,7 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
     *issued.document.mutable_leader_signatures() = request.leader_signatures();
     v1::TraceEntry* hop = issued.document.add_trace();
     hop->set_agency(node_.agency());
-    hop->set_time(Rfc3339(now));
+    hop->set_time(FormatRfc3339(now));
     for (const auto& [peer, recipients] : hops) {
       store::NewOutboxEntry entry;
       entry.peer = peer;
@@ -112,7 +110,6 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
   response->set_year(issued.year);
   response->set_number(issued.number);
   response->set_notation(request.notation());
-  (void)caller;
   return absl::OkStatus();
 }
 
@@ -133,7 +130,7 @@ grpc::Status ClerkServiceImpl::Fetch(grpc::ServerContext* context, const v1::Fet
 
 absl::Status ClerkServiceImpl::DoFetch(grpc::ServerContext* context, const v1::FetchRequest& request,
                                        grpc::ServerWriter<v1::FetchResponse>* writer) {
-  ASSIGN_OR_RETURN(Caller caller, AuthorizePerson(*context, node_, {Role::kClerk, Role::kLeader, Role::kAuditor}));
+  RETURN_IF_ERROR(AuthorizePerson(*context, node_, {Role::kClerk, Role::kLeader, Role::kAuditor}).status());
   ASSIGN_OR_RETURN(bool known, node_.store->HasMessage(request.message_id()));
   const absl::Status not_here = absl::NotFoundError("no document " + request.message_id() + " at " + node_.agency() +
                                                     ": check the id in `congvan inbox`");
@@ -156,7 +153,6 @@ absl::Status ClerkServiceImpl::DoFetch(grpc::ServerContext* context, const v1::F
       return absl::OkStatus();
     }));
   }
-  (void)caller;
   return absl::OkStatus();
 }
 
@@ -189,7 +185,8 @@ absl::Status ClerkServiceImpl::DoSetStatus(grpc::ServerContext* context, const v
   if (request.code() == v1::STATUS_CODE_REJECTED && request.reason().empty()) {
     return absl::InvalidArgumentError("a rejection (02) needs a reason the sender can act on");
   }
-  ASSIGN_OR_RETURN(store::InboxItem item, node_.store->GetInboxItem(node_.agency(), request.message_id()));
+  // Only a document in this agency's inbox can be answered.
+  RETURN_IF_ERROR(node_.store->GetInboxItem(node_.agency(), request.message_id()).status());
   ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(request.message_id()));
   const absl::Time now = node_.now();
 
@@ -199,7 +196,7 @@ absl::Status ClerkServiceImpl::DoSetStatus(grpc::ServerContext* context, const v
   body.set_agency(node_.agency());
   body.set_code(request.code());
   body.set_reason(request.reason());
-  body.set_time(Rfc3339(now));
+  body.set_time(FormatRfc3339(now));
   body.set_person_login(caller.login);
   ASSIGN_OR_RETURN(v1::SignedMessage sealed, Seal(v1::MESSAGE_KIND_STATUS, body.SerializeAsString(), *node_.seal, now));
 
@@ -223,7 +220,6 @@ absl::Status ClerkServiceImpl::DoSetStatus(grpc::ServerContext* context, const v
   RETURN_IF_ERROR(node_.store->SetInboxStatus(answer, {entry}));
   node_.wake_delivery();
   *response->mutable_status() = std::move(sealed);
-  (void)item;
   return absl::OkStatus();
 }
 

@@ -2,6 +2,8 @@
 
 #include <grpcpp/create_channel.h>
 
+#include <spdlog/spdlog.h>
+
 #include "absl/random/random.h"
 #include "congvan/node/node_service.h"
 #include "congvan/node/tls.h"
@@ -52,7 +54,12 @@ void DeliveryLoop::Loop() {
       if (stopping_) return;
       woken_ = false;
     }
-    (void)node_.trust->ReloadIfChanged();  // a bad CRL file keeps the last good one
+    if (auto reloaded = node_.trust->ReloadIfChanged(); !reloaded.ok()) {
+      // The last good anchors and CRLs stay in force until the files are fixed.
+      spdlog::warn("trust files not reloaded, keeping the previous ones: {}", std::string(reloaded.status().message()));
+    } else if (*reloaded) {
+      spdlog::info("trust anchors and CRLs reloaded");
+    }
     auto attempted = RunOnce();
     if (attempted.ok() && *attempted == static_cast<int>(kBatch)) Wake();  // more are due
   }
@@ -151,7 +158,14 @@ void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& o
                                                      node_.config.retry.max_backoff, absl::Uniform(random, 0.0, 1.0));
     recorded = node_.store->MarkRetry(entry.id, std::min(now + delay, entry.deadline), std::string(outcome.message()));
   }
-  (void)recorded;  // a store error leaves the entry due: it is tried again
+  if (!recorded.ok()) {
+    // The entry stays due and is tried again; nothing is lost.
+    spdlog::warn("message {}: cannot record the delivery to {}: {}", entry.message_id, entry.peer,
+                 std::string(recorded.message()));
+  } else if (!outcome.ok()) {
+    spdlog::info("message {}: delivery to {} failed (attempt {}): {}", entry.message_id, entry.peer,
+                 entry.attempts + 1, std::string(outcome.message()));
+  }
 }
 
 absl::StatusOr<int> DeliveryLoop::RunOnce() {

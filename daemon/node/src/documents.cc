@@ -13,8 +13,6 @@ namespace {
 
 constexpr size_t kSha256Size = 32;
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
-
 absl::Status Invalid(const std::string& message) { return absl::InvalidArgumentError(message); }
 
 absl::Status CheckText(const std::string& field, const std::string& value, bool required, size_t max) {
@@ -110,6 +108,8 @@ absl::Status CheckPartName(std::string_view name) {
   }
   return absl::OkStatus();
 }
+
+std::string FormatRfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
 
 std::string NewMessageId(absl::Time now, absl::BitGenRef random) {
   uint8_t b[16];
@@ -281,7 +281,7 @@ absl::StatusOr<v1::SignedMessage> MakeReceipt(const v1::DocumentHeader& header, 
   body.set_recipient(recipient);
   body.set_code(code);
   body.set_reason(reason);
-  body.set_time(Rfc3339(now));
+  body.set_time(FormatRfc3339(now));
   return Seal(v1::MESSAGE_KIND_RECEIPT, body.SerializeAsString(), seal, now);
 }
 

@@ -8,8 +8,6 @@
 namespace congvan::node {
 namespace {
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
-
 }  // namespace
 
 absl::StatusOr<store::Answer> VerifyAnswer(const v1::SignedMessage& answer, const signer::TrustStore& trust,
@@ -81,7 +79,7 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   *request.document.mutable_trace() = envelope.trace();
   v1::TraceEntry* hop = request.document.add_trace();
   hop->set_agency(node_.agency());
-  hop->set_time(Rfc3339(now));
+  hop->set_time(FormatRfc3339(now));
   request.upload = upload.get();
   request.received_at = now;
   request.served.assign(envelope.serve().begin(), envelope.serve().end());
@@ -95,7 +93,7 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
         store::LocalDelivery local;
         local.recipient = recipient;
         local.receipt.set_code(v1::STATUS_CODE_ARRIVED);
-        local.receipt.set_time(Rfc3339(now));
+        local.receipt.set_time(FormatRfc3339(now));
         *local.receipt.mutable_signed_() = std::move(receipt);
         request.local.push_back(std::move(local));
       }

@@ -49,6 +49,10 @@ inline constexpr char kPartialSuffix[] = ".partial";         // a part being wri
 // refuses such a document, so that every document it accepts can be fetched.
 [[nodiscard]] absl::Status CheckPartName(std::string_view name);
 
+// RFC 3339 in UTC to the second ("2026-11-22T10:00:00Z"): the times written
+// into headers, receipts, statuses and traces.
+std::string FormatRfc3339(absl::Time t);
+
 // A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, version 7, variant 10,
 // 74 random bits; lower-case hex with dashes.
 std::string NewMessageId(absl::Time now, absl::BitGenRef random);
