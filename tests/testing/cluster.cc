@@ -54,6 +54,14 @@ double StatusFieldMiB(pid_t pid, const std::string& field) {
 
 }  // namespace
 
+bool WaitFor(const std::function<bool()>& done, int seconds) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
 Cluster::Cluster() : pki_dir_(tmp_.File("pki")) {
   RunResult init = Run({Bin("congvan"), "pki", "init", "--topology",
                         std::string(CONGVAN_SOURCE_DIR) + "/deploy/topologies/sample.toml", "--out", pki_dir_,

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@
 #include "testing/temp_dir.h"
 
 namespace congvan::testing {
+
+// Polls `done` every 100 ms for up to `seconds`; returns its last answer.
+bool WaitFor(const std::function<bool()>& done, int seconds = 20);
 
 class Cluster {
  public:

@@ -18,18 +18,11 @@ namespace congvan::node {
 namespace {
 
 using ::congvan::testing::Cluster;
+using ::congvan::testing::WaitFor;
 using ::congvan::testing::RunResult;
 
 constexpr char kHongGai[] = "000.01.01.H49";
 constexpr char kHaLong[] = "000.00.01.H49";
-
-bool WaitFor(const std::function<bool()>& done, int seconds) {
-  for (int i = 0; i < seconds * 10; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
 
 // Writes `mib` MiB of varied bytes without holding them in memory.
 void WriteLargeFile(const std::string& path, int mib) {

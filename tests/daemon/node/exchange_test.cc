@@ -21,6 +21,7 @@ namespace congvan::node {
 namespace {
 
 using ::congvan::testing::Cluster;
+using ::congvan::testing::WaitFor;
 using ::congvan::testing::ReadTestFile;
 using ::congvan::testing::RunResult;
 using ::congvan::testing::WriteTestFile;
@@ -29,15 +30,6 @@ using ::testing::HasSubstr;
 constexpr char kHongGai[] = "000.01.01.H49";  // a commune (phường), its leader signs on a token
 constexpr char kHaLong[] = "000.00.01.H49";   // its district-level city
 constexpr char kBaiChay[] = "000.02.01.H49";  // another commune under Hạ Long
-
-// Polls `done` for up to `seconds`.
-bool WaitFor(const std::function<bool()>& done, int seconds = 20) {
-  for (int i = 0; i < seconds * 10; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
-}
 
 nlohmann::json Json(const RunResult& r) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
