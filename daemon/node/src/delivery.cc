@@ -81,7 +81,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> DeliveryLoop::ChannelTo(const std
   return channel;
 }
 
-absl::Status DeliveryLoop::DeliverDocument(const store::OutboxEntry& entry, std::vector<store::Answer>* receipts) {
+absl::Status DeliveryLoop::DeliverDocument(const store::OutboxEntry& entry, std::vector<store::Answer>* receipts,
+                                           std::vector<store::NewOutboxEntry>* forward) {
   ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(entry.message_id));
   ASSIGN_OR_RETURN(auto channel, ChannelTo(entry.peer));
   auto stub = v1::NodeService::NewStub(channel);
@@ -130,6 +131,22 @@ absl::Status DeliveryLoop::DeliverDocument(const store::OutboxEntry& entry, std:
     }
     receipts->push_back(std::move(answer));
   }
+  // A relay carries the receipts on towards the node that issued the document.
+  if (!message.issued_here && !receipts->empty()) {
+    ASSIGN_OR_RETURN(signer::AgencyId sender, signer::AgencyId::Parse(message.header.from_agency()));
+    ASSIGN_OR_RETURN(std::string hop, router_.NextHop(sender));
+    for (const v1::SignedMessage& receipt : response.receipts()) {
+      store::NewOutboxEntry carry;
+      carry.peer = hop;
+      carry.message_id = entry.message_id;
+      v1::AnswerRequest answer;
+      *answer.mutable_answer() = receipt;
+      answer.set_to_agency(sender.str());
+      carry.answer = std::move(answer);
+      carry.deadline = node_.now() + node_.config.retry.delivery_deadline;
+      forward->push_back(std::move(carry));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -143,11 +160,12 @@ absl::Status DeliveryLoop::DeliverAnswer(const store::OutboxEntry& entry) {
 }
 
 void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& outcome,
-                          std::vector<store::Answer> receipts) {
+                          std::vector<store::Answer> receipts, std::vector<store::NewOutboxEntry> forward) {
   absl::Status recorded;
   const absl::Time now = node_.now();
   if (outcome.ok()) {
-    recorded = node_.store->MarkDelivered(entry.id, receipts);
+    recorded = node_.store->MarkDelivered(entry.id, receipts, forward);
+    if (recorded.ok() && !forward.empty()) Wake();
   } else if (now >= entry.deadline) {
     recorded = node_.store->MarkFailed(entry.id, "not delivered to " + entry.peer + " before the deadline " +
                                                      absl::FormatTime(entry.deadline) + ": " +
@@ -172,8 +190,10 @@ absl::StatusOr<int> DeliveryLoop::RunOnce() {
   ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due, node_.store->ListDue(node_.now(), kBatch));
   for (const store::OutboxEntry& entry : due) {
     std::vector<store::Answer> receipts;
-    absl::Status outcome = entry.answer.has_value() ? DeliverAnswer(entry) : DeliverDocument(entry, &receipts);
-    Record(entry, outcome, std::move(receipts));
+    std::vector<store::NewOutboxEntry> forward;
+    absl::Status outcome =
+        entry.answer.has_value() ? DeliverAnswer(entry) : DeliverDocument(entry, &receipts, &forward);
+    Record(entry, outcome, std::move(receipts), std::move(forward));
   }
   return static_cast<int>(due.size());
 }

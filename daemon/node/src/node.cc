@@ -75,7 +75,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(config::NodeConfig config, Nod
   node->router_ = std::make_unique<Router>(context.config.agency, context.topology->hierarchy(), context.config.peers);
   node->clerk_service_ = std::make_unique<ClerkServiceImpl>(context, *node->router_);
   node->node_service_ = std::make_unique<NodeServiceImpl>(context, *node->router_);
-  node->delivery_ = std::make_unique<DeliveryLoop>(context);
+  node->delivery_ = std::make_unique<DeliveryLoop>(context, *node->router_);
   DeliveryLoop* delivery = node->delivery_.get();
   context.wake_delivery = [delivery] { delivery->Wake(); };
 

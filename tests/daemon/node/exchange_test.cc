@@ -165,5 +165,39 @@ TEST(Exchange, CommuneToDistrictAndDistrictToCommuneWithSignedEvidence) {
   EXPECT_EQ(rejected["recipients"][0]["answers"].back()["reason"], "Sai thẩm quyền");
 }
 
+// Hồng Gai and Bãi Cháy are both under Hạ Long: the city's node relays the
+// document down, and the receipt and the status back up.
+TEST(Exchange, ThroughARelayTheReceiptAndStatusesReachTheSender) {
+  Cluster cluster;
+  cluster.Start(kHongGai);
+  cluster.Start(kHaLong);
+  cluster.Start(kBaiChay);
+  WriteTestFile(cluster.File("to-trinh.pdf"), "%PDF-1.7 Tờ trình liên phường");
+  const std::string leader = cluster.Person("leader-honggai");
+  ASSERT_EQ(cluster.Congvan("", {"sign", "--cert", leader + "/sign.pem", "--token-config", leader + "/token.toml",
+                                 "--in", cluster.File("to-trinh.pdf"), "--out", cluster.File("to-trinh.pdf.p7s")})
+                .exit_code,
+            0);
+  nlohmann::json sent = Json(cluster.Congvan(
+      "clerk-honggai", {"send", "--to", kBaiChay, "--subject", "Tờ trình liên phường", "--type", "Tờ trình",
+                        "--notation", "3/TTr-UBND", "--file", cluster.File("to-trinh.pdf"), "--leader-sig",
+                        cluster.File("to-trinh.pdf.p7s"), "--json"}));
+  const std::string id = sent["message_id"];
+  ASSERT_TRUE(WaitFor([&] { return Has(AnswerCodes(cluster, "clerk-honggai", id), "01"); }))
+      << cluster.Congvan("clerk-honggai", {"track", id}).out << cluster.Log(kHaLong);
+  nlohmann::json track = Json(cluster.Congvan("clerk-honggai", {"track", id, "--json"}));
+  EXPECT_EQ(track["recipients"][0]["agency"], kBaiChay);
+  EXPECT_EQ(track["recipients"][0]["state"], "delivered");
+
+  // The relay keeps no copy in its inbox; the recipient has exactly one.
+  EXPECT_EQ(Json(cluster.Congvan("clerk-halong", {"inbox", "--json"})).size(), 0u);
+  nlohmann::json inbox = Json(cluster.Congvan("clerk-baichay", {"inbox", "--json"}));
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0]["message_id"], id);
+
+  ASSERT_EQ(cluster.Congvan("clerk-baichay", {"set-status", id, "--code", "04"}).exit_code, 0);
+  EXPECT_TRUE(WaitFor([&] { return Has(AnswerCodes(cluster, "clerk-honggai", id), "04"); }));
+}
+
 }  // namespace
 }  // namespace congvan::node

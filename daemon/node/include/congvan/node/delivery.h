@@ -15,13 +15,14 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "congvan/node/node_context.h"
+#include "congvan/node/routing.h"
 
 namespace congvan::node {
 
 // Thread-safe. Start() runs the loop on its own thread until Stop().
 class DeliveryLoop {
  public:
-  explicit DeliveryLoop(NodeContext& node) : node_(node) {}
+  DeliveryLoop(NodeContext& node, const Router& router) : node_(node), router_(router) {}
   ~DeliveryLoop() { Stop(); }
 
   void Start();
@@ -32,13 +33,19 @@ class DeliveryLoop {
   [[nodiscard]] absl::StatusOr<int> RunOnce();
 
  private:
-  absl::Status DeliverDocument(const store::OutboxEntry& entry, std::vector<store::Answer>* receipts);
+  // Streams the document; fills `receipts` with the verified receipts that
+  // came back and, at a relay, `forward` with the entries that carry them on
+  // to the document's sender.
+  absl::Status DeliverDocument(const store::OutboxEntry& entry, std::vector<store::Answer>* receipts,
+                               std::vector<store::NewOutboxEntry>* forward);
   absl::Status DeliverAnswer(const store::OutboxEntry& entry);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& agency);
-  void Record(const store::OutboxEntry& entry, const absl::Status& outcome, std::vector<store::Answer> receipts);
+  void Record(const store::OutboxEntry& entry, const absl::Status& outcome, std::vector<store::Answer> receipts,
+              std::vector<store::NewOutboxEntry> forward);
   void Loop();
 
   NodeContext& node_;
+  const Router& router_;
   absl::Mutex channels_mu_;
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_ ABSL_GUARDED_BY(channels_mu_);
   absl::Mutex mu_;
