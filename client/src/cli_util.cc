@@ -15,8 +15,6 @@ absl::StatusOr<absl::Time> ParseRfc3339(const std::string& text) {
   return t;
 }
 
-std::string FormatRfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
-
 void AddSecretFlags(CLI::App* cmd, signer::SecretSource& source, const std::string& what,
                     const std::string& description) {
   auto* file = cmd->add_option("--" + what + "-file", source.file, description + ": a file (mode 0600) that holds it");

@@ -10,14 +10,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "congvan/node/documents.h"
 #include "congvan/signer/secret.h"
 
 namespace congvan::client {
 
 // Parses an RFC 3339 time ("2026-11-22T10:00:00Z", "2026-11-22T17:00:00+07:00").
 [[nodiscard]] absl::StatusOr<absl::Time> ParseRfc3339(const std::string& text);
-// Formats a time as RFC 3339 in UTC, to the second.
-std::string FormatRfc3339(absl::Time t);
+// RFC 3339 in UTC to the second: the node's own formatter, so the CLI and
+// the documents it shows write times alike.
+using node::FormatRfc3339;
 
 // Adds --pass-file / --pass-env (or --pin-file / --pin-env with `what` =
 // "pin") to `cmd`, storing into `source`. Secrets never come from argv.
