@@ -95,11 +95,19 @@ absl::StatusOr<congvan::v1::TrackResponse> Store::Track(const std::string& messa
     congvan::v1::RecipientTrack* t = recipient(it->key().ToString().substr(prefix.size()));
     t->set_state(r.state());
     t->set_failure(r.failure());
+    t->set_via(r.via());
   }
   RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading delivery states"));
 
   ASSIGN_OR_RETURN(std::vector<Answer> answers, ListAnswers(message_id));
-  for (Answer& a : answers) *recipient(a.agency)->add_answers() = std::move(a.answer);
+  for (Answer& a : answers) {
+    // The sender's own statuses (13) are requests to the recipients.
+    if (a.agency == message.header.from_agency()) {
+      *track.add_requests() = std::move(a.answer);
+    } else {
+      *recipient(a.agency)->add_answers() = std::move(a.answer);
+    }
+  }
   return track;
 }
 

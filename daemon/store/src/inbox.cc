@@ -1,6 +1,7 @@
 // The inbox of each agency served at this node, and the statuses its clerks
 // set.
 #include "congvan/signer/status_macros.h"
+#include "congvan/store/lifecycle.h"
 #include "congvan/store/store.h"
 #include "keys.h"
 #include "ops.h"
@@ -63,9 +64,36 @@ absl::Status Store::SetInboxStatus(const Answer& status, const std::vector<NewOu
   if (!found) {
     return absl::NotFoundError("message " + status.message_id + " is not in the inbox of " + status.agency);
   }
+  RETURN_IF_ERROR(CheckStatusAllowed(r.entry(), status.answer.code()));
+  rocksdb::WriteBatch batch;
+  const bool accepted = status.answer.code() == congvan::v1::STATUS_CODE_RECALL_ACCEPTED;
+  const bool refused = status.answer.code() == congvan::v1::STATUS_CODE_RECALL_REFUSED;
+  if ((accepted || refused) && r.entry().state() == congvan::v1::DOCUMENT_STATE_RECALL_REQUESTED) {
+    r.mutable_entry()->set_state(accepted ? congvan::v1::DOCUMENT_STATE_RECALLED : congvan::v1::DOCUMENT_STATE_ACTIVE);
+  } else if (accepted || refused) {
+    // An update or replacement: the earlier document changes (or not).
+    const std::string earlier_key = internal::InboxKey(status.agency, r.entry().reference_message_id());
+    records::InboxRecord earlier;
+    ASSIGN_OR_RETURN(bool found, s.GetRecord(s.inbox, earlier_key, earlier));
+    if (found) {
+      congvan::v1::InboxEntry* e = earlier.mutable_entry();
+      if (accepted) {
+        e->set_superseded_by(status.message_id);
+        if (e->state() != congvan::v1::DOCUMENT_STATE_RECALLED) {
+          e->set_state(r.entry().action() == congvan::v1::BUSINESS_ACTION_REPLACE
+                           ? congvan::v1::DOCUMENT_STATE_REPLACED
+                           : congvan::v1::DOCUMENT_STATE_UPDATED);
+        }
+      } else if (e->superseded_by() == status.message_id &&
+                 e->state() != congvan::v1::DOCUMENT_STATE_UPDATED &&
+                 e->state() != congvan::v1::DOCUMENT_STATE_REPLACED) {
+        e->clear_superseded_by();  // refused while pending: nothing changes
+      }
+      (void)batch.Put(s.inbox, earlier_key, earlier.SerializeAsString());
+    }
+  }
   r.mutable_entry()->set_status(status.answer.code());
   *r.mutable_latest_answer() = status.answer.signed_();
-  rocksdb::WriteBatch batch;
   (void)batch.Put(s.inbox, key, r.SerializeAsString());
   internal::DeliveryChanges states(s);
   bool added = false;
@@ -73,6 +101,33 @@ absl::Status Store::SetInboxStatus(const Answer& status, const std::vector<NewOu
   RETURN_IF_ERROR(internal::AddEntries(s, enqueue, batch, states));
   states.WriteInto(batch);
   return s.Commit(batch, "recording a status");
+}
+
+absl::StatusOr<bool> Store::RequestRecall(const std::string& agency, const Answer& request) {
+  RETURN_IF_ERROR(internal::CheckId("agency", agency));
+  RETURN_IF_ERROR(internal::CheckAnswer(request));
+  if (request.answer.code() != congvan::v1::STATUS_CODE_RECALL_REQUESTED) {
+    return absl::InvalidArgumentError("a recall request is a status 13");
+  }
+  StoreState& s = *state_;
+  internal::ScopedMessageLocks locks(s.message_locks, {request.message_id});
+  const std::string key = internal::InboxKey(agency, request.message_id);
+  records::InboxRecord r;
+  ASSIGN_OR_RETURN(bool found, s.GetRecord(s.inbox, key, r));
+  if (!found) return absl::NotFoundError("message " + request.message_id + " is not in the inbox of " + agency);
+  rocksdb::WriteBatch batch;
+  internal::DeliveryChanges states(s);
+  bool added = false;
+  RETURN_IF_ERROR(internal::AddAnswerTo(s, request, batch, states, &added));
+  if (!added) return false;  // the same request again
+  if (r.entry().state() != congvan::v1::DOCUMENT_STATE_RECALLED) {
+    r.mutable_entry()->set_state(congvan::v1::DOCUMENT_STATE_RECALL_REQUESTED);
+  }
+  r.mutable_entry()->set_recall_reason(request.answer.reason());
+  (void)batch.Put(s.inbox, key, r.SerializeAsString());
+  states.WriteInto(batch);
+  RETURN_IF_ERROR(s.Commit(batch, "recording a recall request"));
+  return true;
 }
 
 }  // namespace congvan::store

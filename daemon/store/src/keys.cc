@@ -103,13 +103,16 @@ std::string DocumentEntryId(std::string_view message_id, std::string_view peer) 
   return id;
 }
 
-std::string AnswerEntryId(std::string_view message_id, std::string_view peer, std::string_view body_sha256) {
+std::string AnswerEntryId(std::string_view message_id, std::string_view peer, std::string_view body_sha256,
+                          std::string_view to_agency) {
   std::string id(message_id);
   id.push_back('\0');
   id.append(peer);
   id.push_back('\0');
   id.push_back('a');
   id.append(signer::HexEncode(body_sha256));
+  id.push_back('>');
+  id.append(to_agency);
   return id;
 }
 

@@ -55,7 +55,10 @@ std::string ChunkKey(std::string_view upload_id, uint32_t part, uint64_t chunk);
 
 // outbox
 std::string DocumentEntryId(std::string_view message_id, std::string_view peer);
-std::string AnswerEntryId(std::string_view message_id, std::string_view peer, std::string_view body_sha256);
+// An answer is queued once per (body, final destination): the same 13 goes to
+// several recipients through one peer.
+std::string AnswerEntryId(std::string_view message_id, std::string_view peer, std::string_view body_sha256,
+                          std::string_view to_agency);
 std::string_view MessageIdOfEntry(std::string_view entry_id);
 std::string EntryKey(std::string_view entry_id);
 std::string EntryPrefix(std::string_view message_id);

@@ -26,6 +26,16 @@ absl::Status DeliveryChanges::Queue(std::string_view message_id, std::string_vie
   if (r->state() == DeliveryState::DELIVERY_STATE_DELIVERED) return absl::OkStatus();
   r->set_state(DeliveryState::DELIVERY_STATE_QUEUED);
   r->clear_failure();
+  r->clear_via();
+  return absl::OkStatus();
+}
+
+absl::Status DeliveryChanges::Forward(std::string_view message_id, std::string_view agency, std::string_view via) {
+  ASSIGN_OR_RETURN(records::DeliveryRecord * r, Load(message_id, agency));
+  if (r->state() == DeliveryState::DELIVERY_STATE_DELIVERED) return absl::OkStatus();
+  r->set_state(DeliveryState::DELIVERY_STATE_IN_TRANSIT);
+  r->clear_failure();
+  r->set_via(std::string(via));
   return absl::OkStatus();
 }
 
@@ -42,6 +52,7 @@ absl::Status DeliveryChanges::Deliver(std::string_view message_id, std::string_v
   ASSIGN_OR_RETURN(records::DeliveryRecord * r, Load(message_id, agency));
   r->set_state(DeliveryState::DELIVERY_STATE_DELIVERED);
   r->clear_failure();
+  r->clear_via();
   return absl::OkStatus();
 }
 
@@ -73,7 +84,7 @@ absl::Status CheckEntry(const NewOutboxEntry& e) {
 
 std::string EntryIdOf(const NewOutboxEntry& e) {
   if (e.answer.has_value()) {
-    return AnswerEntryId(e.message_id, e.peer, signer::Sha256(e.answer->answer().body()));
+    return AnswerEntryId(e.message_id, e.peer, signer::Sha256(e.answer->answer().body()), e.answer->to_agency());
   }
   return DocumentEntryId(e.message_id, e.peer);
 }

@@ -30,6 +30,8 @@ class DeliveryChanges {
   // FAILED with `reason`, unless already DELIVERED.
   [[nodiscard]] absl::Status Fail(std::string_view message_id, std::string_view agency, const std::string& reason);
   [[nodiscard]] absl::Status Deliver(std::string_view message_id, std::string_view agency);
+  // IN_TRANSIT at relay `via`, unless already DELIVERED.
+  [[nodiscard]] absl::Status Forward(std::string_view message_id, std::string_view agency, std::string_view via);
   void WriteInto(rocksdb::WriteBatch& batch) const;
 
  private:

@@ -112,6 +112,26 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListOutbox(const std::string& me
   return entries;
 }
 
+absl::StatusOr<std::vector<OutboxEntry>> Store::ListFailed(size_t limit) {
+  StoreState& s = *state_;
+  const std::string prefix = "e";
+  const std::string upper = internal::PrefixEnd(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  std::vector<OutboxEntry> failed;
+  std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro, s.outbox));
+  for (it->Seek(prefix); it->Valid() && failed.size() < limit; it->Next()) {
+    OutboxRecord r;
+    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("unreadable outbox entry");
+    }
+    if (r.state() == OutboxRecord::STATE_FAILED) failed.push_back(internal::ToEntry(it->key().ToString().substr(1), r));
+  }
+  RETURN_IF_ERROR(internal::FromRocks(it->status(), "listing failed deliveries"));
+  return failed;
+}
+
 absl::Status Store::MarkDelivered(const std::string& entry_id, const std::vector<Answer>& receipts,
                                   const std::vector<NewOutboxEntry>& enqueue) {
   RETURN_IF_ERROR(CheckEntryId(entry_id));
@@ -129,6 +149,8 @@ absl::Status Store::MarkDelivered(const std::string& entry_id, const std::vector
   Undue(s, entry_id, r, batch);
   (void)batch.Delete(s.outbox, internal::EntryKey(entry_id));
   internal::DeliveryChanges states(s);
+  // A relay took the recipients it answered no receipt for: in transit.
+  for (const std::string& recipient : r.recipients()) RETURN_IF_ERROR(states.Forward(message_id, recipient, r.peer()));
   for (const Answer& a : receipts) {
     bool added = false;
     RETURN_IF_ERROR(internal::AddAnswerTo(s, a, batch, states, &added));

@@ -6,6 +6,7 @@
 
 #include "absl/time/time.h"
 #include "congvan/signer/status_macros.h"
+#include "congvan/store/lifecycle.h"
 #include "congvan/store/store.h"
 #include "keys.h"
 #include "ops.h"
@@ -58,6 +59,9 @@ records::InboxRecord InboxRecordOf(const congvan::v1::DocumentHeader& header, co
   e->set_notation(header.registration().notation());
   e->set_received_at(Rfc3339(received_at));
   e->set_status(d.receipt.code());
+  e->set_action(header.action());
+  e->set_reference_message_id(header.reference().message_id());
+  e->set_state(congvan::v1::DOCUMENT_STATE_ACTIVE);
   *r.mutable_latest_answer() = d.receipt.signed_();
   return r;
 }
@@ -102,8 +106,19 @@ absl::StatusOr<ReceiveResult> Store::Receive(const ReceiveRequest& request) {
   internal::DeliveryChanges states(s);
   for (const std::string& agency : request.served) dedup.add_served(agency);
   for (const LocalDelivery& d : request.local) {
-    (void)batch.Put(s.inbox, internal::InboxKey(d.recipient, message_id),
-                    InboxRecordOf(header, d, request.received_at).SerializeAsString());
+    records::InboxRecord entry = InboxRecordOf(header, d, request.received_at);
+    (void)batch.Put(s.inbox, internal::InboxKey(d.recipient, message_id), entry.SerializeAsString());
+    if (Supersedes(entry.entry())) {
+      // The earlier document shows that an update or replacement waits for
+      // the clerk's 15 or 16.
+      const std::string earlier_key = internal::InboxKey(d.recipient, entry.entry().reference_message_id());
+      records::InboxRecord earlier;
+      ASSIGN_OR_RETURN(bool found, s.GetRecord(s.inbox, earlier_key, earlier));
+      if (found) {
+        earlier.mutable_entry()->set_superseded_by(message_id);
+        (void)batch.Put(s.inbox, earlier_key, earlier.SerializeAsString());
+      }
+    }
     bool added = false;
     RETURN_IF_ERROR(internal::AddAnswerTo(s, Answer{message_id, d.recipient, d.receipt}, batch, states, &added));
     *dedup.add_receipts() = d.receipt.signed_();

@@ -108,7 +108,7 @@ TEST(StoreOutbox, RetryFailRearmAndDeliverTransitionsSurviveReopen) {
   EXPECT_EQ(answers[0].answer.code(), congvan::v1::STATUS_CODE_ARRIVED);
 }
 
-TEST(StoreOutbox, DeliveryToARelayKeepsRecipientsQueuedUntilTheirReceiptsArrive) {
+TEST(StoreOutbox, DeliveryToARelayPutsRecipientsInTransitUntilTheirReceiptsArrive) {
   TempDir dir;
   auto store = OpenOrDie(OptionsIn(dir));
   ASSERT_NE(store, nullptr);
@@ -116,7 +116,10 @@ TEST(StoreOutbox, DeliveryToARelayKeepsRecipientsQueuedUntilTheirReceiptsArrive)
   ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(0), 10));
   ASSERT_EQ(due.size(), 1u);
   ASSERT_OK(store->MarkDelivered(due[0].id, {}));  // the relay answers no receipts
-  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneA), congvan::v1::DELIVERY_STATE_QUEUED);
+  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneA), congvan::v1::DELIVERY_STATE_IN_TRANSIT);
+  ASSERT_OK_AND_ASSIGN(congvan::v1::TrackResponse track, store->Track("msg-2025-1"));
+  ASSERT_EQ(track.recipients_size(), 2);
+  EXPECT_EQ(track.recipients(0).via(), kProvince);
   ASSERT_OK_AND_ASSIGN(bool added, store->AddAnswer(Receipt("msg-2025-1", kCommuneB)));
   EXPECT_TRUE(added);
   EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneB), congvan::v1::DELIVERY_STATE_DELIVERED);
@@ -127,7 +130,7 @@ TEST(StoreOutbox, DeliveryToARelayKeepsRecipientsQueuedUntilTheirReceiptsArrive)
   ASSERT_EQ(other.size(), 1u);
   ASSERT_OK(store->MarkFailed(other[0].id, "gave up"));
   EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneB), congvan::v1::DELIVERY_STATE_DELIVERED);
-  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneA), congvan::v1::DELIVERY_STATE_QUEUED);
+  EXPECT_EQ(StateOf(*store, "msg-2025-1", kCommuneA), congvan::v1::DELIVERY_STATE_IN_TRANSIT);
 }
 
 TEST(StoreOutbox, AnswerEntriesAreQueuedOnceAndDocumentEntriesNotTwice) {

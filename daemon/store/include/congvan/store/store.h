@@ -205,6 +205,8 @@ class Store {
   // Gives up (deadline passed): the entry and its recipients become FAILED
   // with `reason`; it is no longer due.
   [[nodiscard]] absl::Status MarkFailed(const std::string& entry_id, const std::string& reason);
+  // Every failed entry, oldest message first, at most `limit`.
+  [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListFailed(size_t limit);
   // Queues a failed entry again (`congvan retry`). FAILED_PRECONDITION if it
   // is not failed.
   [[nodiscard]] absl::Status Rearm(const std::string& entry_id, absl::Time next_attempt, absl::Time deadline);
@@ -226,7 +228,15 @@ class Store {
   // Records the status a clerk of `status.agency` set (stored as an answer
   // too) and queues `enqueue` (the status on its way to the sender).
   // NOT_FOUND if the message is not in that agency's inbox.
+  // 15 and 16 move the document (or, for an update or replacement, the one
+  // it references) as lifecycle.h says; FAILED_PRECONDITION when
+  // CheckStatusAllowed refuses the code.
   [[nodiscard]] absl::Status SetInboxStatus(const Answer& status, const std::vector<NewOutboxEntry>& enqueue = {});
+  // The sender of a document in `agency`'s inbox asks for its recall:
+  // stores the 13 (`request`, answered by the sender's agency) and marks the
+  // entry RECALL_REQUESTED with the reason. False, writing nothing, when the
+  // same request is stored already. NOT_FOUND if it is not in the inbox.
+  [[nodiscard]] absl::StatusOr<bool> RequestRecall(const std::string& agency, const Answer& request);
 
   // --- messages
   [[nodiscard]] absl::StatusOr<bool> HasMessage(const std::string& message_id);
