@@ -257,13 +257,14 @@ void ReadRetry(const TableReader& top, RetryPolicy* retry) {
   const toml::table* table = top.Table("retry", false);
   if (table == nullptr) return;
   TableReader r = Sub(top, *table, "retry");
-  r.CheckKeys({"initial_backoff", "max_backoff", "delivery_deadline"});
+  r.CheckKeys({"initial_backoff", "max_backoff", "delivery_deadline", "probe_interval"});
   const auto initial = r.Duration("initial_backoff");
   const auto max = r.Duration("max_backoff");
   const auto deadline = r.Duration("delivery_deadline");
   if (initial) retry->initial_backoff = *initial;
   if (max) retry->max_backoff = *max;
   if (deadline) retry->delivery_deadline = *deadline;
+  if (const auto probe = r.Duration("probe_interval")) retry->probe_interval = *probe;
   if ((initial || max) && retry->max_backoff < retry->initial_backoff) {
     r.Invalid(max ? "max_backoff" : "initial_backoff",
               "retry.max_backoff (" + absl::FormatDuration(retry->max_backoff) +

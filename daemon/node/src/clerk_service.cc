@@ -3,7 +3,9 @@
 #include "absl/random/random.h"
 #include "congvan/node/access.h"
 #include "congvan/node/grpc_status.h"
+#include "congvan/node/trace.h"
 #include "congvan/signer/status_macros.h"
+#include "congvan/store/lifecycle.h"
 #include "part_stream.h"
 
 namespace congvan::node {
@@ -30,10 +32,32 @@ std::set<std::string> Leaders(const config::NodeConfig& config) {
 
 bool IsBusinessStatus(v1::StatusCode code) {
   return code == v1::STATUS_CODE_REJECTED || code == v1::STATUS_CODE_ACCEPTED || code == v1::STATUS_CODE_ASSIGNED ||
-         code == v1::STATUS_CODE_PROCESSING || code == v1::STATUS_CODE_COMPLETED;
+         code == v1::STATUS_CODE_PROCESSING || code == v1::STATUS_CODE_COMPLETED ||
+         code == v1::STATUS_CODE_RECALL_ACCEPTED || code == v1::STATUS_CODE_RECALL_REFUSED;
 }
 
 }  // namespace
+
+absl::StatusOr<store::StoredMessage> ClerkServiceImpl::IssuedHere(const std::string& message_id) const {
+  const absl::Status not_ours = absl::NotFoundError("no document " + message_id + " was issued by " +
+                                                    node_.agency() + ": check the id in `congvan track`");
+  if (message_id.empty()) return absl::InvalidArgumentError("name the message by its id");
+  ASSIGN_OR_RETURN(bool known, node_.store->HasMessage(message_id));
+  if (!known) return not_ours;
+  ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(message_id));
+  if (!message.issued_here || message.header.from_agency() != node_.agency()) return not_ours;
+  return message;
+}
+
+absl::StatusOr<std::optional<v1::Reference>> ClerkServiceImpl::ReferenceOf(const v1::SendHeader& request) const {
+  if (request.reference_message_id().empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(store::StoredMessage earlier, IssuedHere(request.reference_message_id()));
+  v1::Reference reference;
+  reference.set_message_id(earlier.header.message_id());
+  reference.set_number(earlier.header.registration().number());
+  reference.set_notation(earlier.header.registration().notation());
+  return reference;
+}
 
 grpc::Status ClerkServiceImpl::Send(grpc::ServerContext* context, grpc::ServerReader<v1::SendRequest>* reader,
                                     v1::SendResponse* response) {
@@ -57,6 +81,7 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
     }
   }
   ASSIGN_OR_RETURN(auto hops, router_.Split({request.recipients().begin(), request.recipients().end()}));
+  ASSIGN_OR_RETURN(std::optional<v1::Reference> reference, ReferenceOf(request));
 
   std::string main_sha256;
   for (const v1::PartSpec& spec : request.parts()) {
@@ -82,6 +107,7 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
     issuance.registration.set_notation(request.notation());
     issuance.registration.set_issued_at(FormatRfc3339(now));
     v1::DocumentHeader header = BuildHeader(request, issuance);
+    if (reference.has_value()) *header.mutable_reference() = *reference;
     if (header.document_date().empty()) {
       header.set_document_date(absl::FormatTime("%Y-%m-%d", now, VietnamTime()));
     }
@@ -90,9 +116,7 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
     store::IssuedDocument issued;
     *issued.document.mutable_document() = std::move(sealed);
     *issued.document.mutable_leader_signatures() = request.leader_signatures();
-    v1::TraceEntry* hop = issued.document.add_trace();
-    hop->set_agency(node_.agency());
-    hop->set_time(FormatRfc3339(now));
+    *issued.document.add_trace() = SenderTraceEntry(header);
     for (const auto& [peer, recipients] : hops) {
       store::NewOutboxEntry entry;
       entry.peer = peer;
@@ -175,8 +199,9 @@ absl::Status ClerkServiceImpl::DoSetStatus(grpc::ServerContext* context, const v
                                            v1::SetStatusResponse* response) {
   ASSIGN_OR_RETURN(Caller caller, AuthorizePerson(*context, node_, {Role::kClerk}));
   if (!IsBusinessStatus(request.code())) {
-    return absl::InvalidArgumentError("a clerk answers with 02 rejected, 03 accepted, 04 assigned, 05 processing "
-                                      "or 06 completed");
+    return absl::InvalidArgumentError("a clerk answers with 02 rejected, 03 accepted, 04 assigned, 05 processing, "
+                                      "06 completed, or 15 / 16 to accept / refuse a recall, update or replacement "
+                                      "(a recall itself is asked with `congvan recall`)");
   }
   if (request.reason().size() > node_.limits.max_text_bytes) {
     return absl::InvalidArgumentError("the reason is longer than " + std::to_string(node_.limits.max_text_bytes) +
@@ -185,8 +210,10 @@ absl::Status ClerkServiceImpl::DoSetStatus(grpc::ServerContext* context, const v
   if (request.code() == v1::STATUS_CODE_REJECTED && request.reason().empty()) {
     return absl::InvalidArgumentError("a rejection (02) needs a reason the sender can act on");
   }
-  // Only a document in this agency's inbox can be answered.
-  RETURN_IF_ERROR(node_.store->GetInboxItem(node_.agency(), request.message_id()).status());
+  // Only a document in this agency's inbox can be answered, and only as its
+  // life allows (lifecycle.h).
+  ASSIGN_OR_RETURN(store::InboxItem item, node_.store->GetInboxItem(node_.agency(), request.message_id()));
+  RETURN_IF_ERROR(store::CheckStatusAllowed(item.entry, request.code()));
   ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(request.message_id()));
   const absl::Time now = node_.now();
 
@@ -220,6 +247,85 @@ absl::Status ClerkServiceImpl::DoSetStatus(grpc::ServerContext* context, const v
   RETURN_IF_ERROR(node_.store->SetInboxStatus(answer, {entry}));
   node_.wake_delivery();
   *response->mutable_status() = std::move(sealed);
+  return absl::OkStatus();
+}
+
+grpc::Status ClerkServiceImpl::Recall(grpc::ServerContext* context, const v1::RecallRequest* request,
+                                      v1::RecallResponse* response) {
+  return ToGrpcStatus(DoRecall(context, *request, response));
+}
+
+absl::Status ClerkServiceImpl::DoRecall(grpc::ServerContext* context, const v1::RecallRequest& request,
+                                        v1::RecallResponse* response) {
+  ASSIGN_OR_RETURN(Caller caller, AuthorizePerson(*context, node_, {Role::kClerk}));
+  if (request.reason().empty()) {
+    return absl::InvalidArgumentError("a recall needs a reason the recipients' clerks can read (--reason)");
+  }
+  if (request.reason().size() > node_.limits.max_text_bytes) {
+    return absl::InvalidArgumentError("the reason is longer than " + std::to_string(node_.limits.max_text_bytes) +
+                                      " bytes");
+  }
+  ASSIGN_OR_RETURN(store::StoredMessage message, IssuedHere(request.message_id()));
+  const absl::Time now = node_.now();
+  v1::StatusBody body;
+  body.set_message_id(request.message_id());
+  body.set_header_sha256(signer::Sha256(message.document.document().body()));
+  body.set_agency(node_.agency());
+  body.set_code(v1::STATUS_CODE_RECALL_REQUESTED);
+  body.set_reason(request.reason());
+  body.set_time(FormatRfc3339(now));
+  body.set_person_login(caller.login);
+  ASSIGN_OR_RETURN(v1::SignedMessage sealed, Seal(v1::MESSAGE_KIND_STATUS, body.SerializeAsString(), *node_.seal, now));
+
+  // One request per recipient, each routed to its node like a document.
+  std::vector<store::NewOutboxEntry> entries;
+  for (const std::string& recipient : message.header.recipients()) {
+    ASSIGN_OR_RETURN(signer::AgencyId id, signer::AgencyId::Parse(recipient));
+    ASSIGN_OR_RETURN(std::string hop, router_.NextHop(id));
+    store::NewOutboxEntry entry;
+    entry.peer = hop;
+    entry.message_id = request.message_id();
+    v1::AnswerRequest carried;
+    *carried.mutable_answer() = sealed;
+    carried.set_to_agency(recipient);
+    entry.answer = std::move(carried);
+    entry.deadline = now + node_.config.retry.delivery_deadline;
+    entries.push_back(std::move(entry));
+  }
+  store::Answer own;
+  own.message_id = request.message_id();
+  own.agency = node_.agency();
+  own.answer.set_code(v1::STATUS_CODE_RECALL_REQUESTED);
+  own.answer.set_time(body.time());
+  own.answer.set_reason(request.reason());
+  *own.answer.mutable_signed_() = sealed;
+  RETURN_IF_ERROR(node_.store->AddAnswer(own, entries).status());
+  node_.wake_delivery();
+  *response->mutable_status() = std::move(sealed);
+  return absl::OkStatus();
+}
+
+grpc::Status ClerkServiceImpl::Retry(grpc::ServerContext* context, const v1::RetryRequest* request,
+                                     v1::RetryResponse* response) {
+  return ToGrpcStatus(DoRetry(context, *request, response));
+}
+
+absl::Status ClerkServiceImpl::DoRetry(grpc::ServerContext* context, const v1::RetryRequest& request,
+                                       v1::RetryResponse* response) {
+  RETURN_IF_ERROR(AuthorizePerson(*context, node_, {Role::kClerk}).status());
+  RETURN_IF_ERROR(IssuedHere(request.message_id()).status());
+  ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> entries, node_.store->ListOutbox(request.message_id()));
+  const absl::Time now = node_.now();
+  for (const store::OutboxEntry& entry : entries) {
+    if (entry.state != store::OutboxState::kFailed) continue;
+    RETURN_IF_ERROR(node_.store->Rearm(entry.id, now, now + node_.config.retry.delivery_deadline));
+    response->add_peers(entry.peer);
+  }
+  if (response->peers().empty()) {
+    return absl::FailedPreconditionError("no delivery of " + request.message_id() +
+                                         " has failed here: nothing to retry (see `congvan track`)");
+  }
+  node_.wake_delivery();
   return absl::OkStatus();
 }
 

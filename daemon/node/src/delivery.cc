@@ -9,6 +9,7 @@
 #include "congvan/node/tls.h"
 #include "congvan/signer/status_macros.h"
 #include "congvan/v1/node.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace congvan::node {
 namespace {
@@ -62,6 +63,10 @@ void DeliveryLoop::Loop() {
     }
     auto attempted = RunOnce();
     if (attempted.ok() && *attempted == static_cast<int>(kBatch)) Wake();  // more are due
+    if (node_.now() >= next_probe_) {
+      ProbeFailed();
+      next_probe_ = node_.now() + node_.config.retry.probe_interval;
+    }
   }
 }
 
@@ -183,6 +188,33 @@ void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& o
   } else if (!outcome.ok()) {
     spdlog::info("message {}: delivery to {} failed (attempt {}): {}", entry.message_id, entry.peer,
                  entry.attempts + 1, std::string(outcome.message()));
+  }
+}
+
+void DeliveryLoop::ProbeFailed() {
+  auto failed = node_.store->ListFailed(10'000);
+  if (!failed.ok()) {
+    spdlog::warn("cannot list the failed deliveries: {}", std::string(failed.status().message()));
+    return;
+  }
+  std::map<std::string, std::vector<const store::OutboxEntry*>> by_peer;
+  for (const store::OutboxEntry& entry : *failed) by_peer[entry.peer].push_back(&entry);
+  for (const auto& [peer, entries] : by_peer) {
+    auto channel = ChannelTo(peer);
+    if (!channel.ok()) continue;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status checked = grpc::health::v1::Health::NewStub(*channel)->Check(&context, request, &response);
+    if (!checked.ok() || response.status() != grpc::health::v1::HealthCheckResponse::SERVING) continue;
+    const absl::Time now = node_.now();
+    size_t rearmed = 0;
+    for (const store::OutboxEntry* entry : entries) {
+      if (node_.store->Rearm(entry->id, now, now + node_.config.retry.delivery_deadline).ok()) ++rearmed;
+    }
+    spdlog::info("node {} is back: {} failed deliveries queued again", peer, rearmed);
+    Wake();
   }
 }
 

@@ -136,11 +136,24 @@ absl::Status ValidateSendHeader(const v1::SendHeader& header, std::string_view o
   if (header.leader_signatures().empty()) {
     return Invalid("the main part carries no leader signature: have a leader sign it first (congvan sign)");
   }
-  const bool references = header.action() != v1::BUSINESS_ACTION_UNSPECIFIED && header.action() != v1::BUSINESS_ACTION_NEW;
-  if (references && header.reference_message_id().empty()) {
-    return Invalid("an update, replacement or revocation must name the earlier message");
+  switch (header.action()) {
+    case v1::BUSINESS_ACTION_UNSPECIFIED:
+    case v1::BUSINESS_ACTION_NEW:
+      if (!header.reference_message_id().empty()) {
+        return Invalid("a new document references no earlier message: send it as an update or a replacement");
+      }
+      return absl::OkStatus();
+    case v1::BUSINESS_ACTION_UPDATE:
+    case v1::BUSINESS_ACTION_REPLACE:
+      if (header.reference_message_id().empty()) {
+        return Invalid("an update or a replacement must name the earlier message it acts on");
+      }
+      return absl::OkStatus();
+    case v1::BUSINESS_ACTION_REVOKE:
+      return Invalid("a recall is not a new document: ask for it with `congvan recall MESSAGE_ID --reason ...`");
+    default:
+      return Invalid("unknown business action " + std::to_string(header.action()));
   }
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::SignerInfo>> CheckLeaderSignatures(const std::vector<std::string>& signatures,

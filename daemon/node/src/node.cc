@@ -25,8 +25,8 @@ absl::Status LoadSeal(NodeContext& context) {
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const config::NetAddress& address,
                                                           std::shared_ptr<grpc::ServerCredentials> credentials,
-                                                          grpc::Service* service, const config::Limits& limits,
-                                                          int* port) {
+                                                          const std::vector<grpc::Service*>& services,
+                                                          const config::Limits& limits, int* port) {
   grpc::ServerBuilder builder;
   // A fixed 4 MiB flow-control window per stream, instead of the window
   // that bandwidth-delay probing grows: a sender that writes faster than the
@@ -36,7 +36,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const config::NetAddre
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 << 20);
   builder.AddListeningPort(address.ToString(), std::move(credentials), port);
-  builder.RegisterService(service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   const int max_message = static_cast<int>(limits.max_header_bytes + limits.chunk_bytes + (1 << 20));
   builder.SetMaxReceiveMessageSize(max_message);
   builder.SetMaxSendMessageSize(max_message);
@@ -75,6 +75,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(config::NodeConfig config, Nod
   node->router_ = std::make_unique<Router>(context.config.agency, context.topology->hierarchy(), context.config.peers);
   node->clerk_service_ = std::make_unique<ClerkServiceImpl>(context, *node->router_);
   node->node_service_ = std::make_unique<NodeServiceImpl>(context, *node->router_);
+  node->operator_service_ = std::make_unique<OperatorServiceImpl>(context, *node->router_);
   node->delivery_ = std::make_unique<DeliveryLoop>(context, *node->router_);
   DeliveryLoop* delivery = node->delivery_.get();
   context.wake_delivery = [delivery] { delivery->Wake(); };
@@ -84,10 +85,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(config::NodeConfig config, Nod
   ASSIGN_OR_RETURN(auto credentials, MakeServerCredentials({context.config.tls.cert_file, context.config.tls.key_file,
                                                             context.config.trust.anchor_files}));
   ASSIGN_OR_RETURN(node->peers_server_, StartServer(context.config.listen.peers, credentials,
-                                                    node->node_service_.get(), context.config.limits,
+                                                    {node->node_service_.get()}, context.config.limits,
                                                     &node->peers_port_));
   ASSIGN_OR_RETURN(node->people_server_, StartServer(context.config.listen.people, credentials,
-                                                     node->clerk_service_.get(), context.config.limits,
+                                                     {node->clerk_service_.get(), node->operator_service_.get()},
+                                                     context.config.limits,
                                                      &node->people_port_));
   node->delivery_->Start();
   node->delivery_->Wake();  // what was queued before a restart is due now

@@ -2,14 +2,11 @@
 
 #include "congvan/node/access.h"
 #include "congvan/node/grpc_status.h"
+#include "congvan/node/trace.h"
 #include "congvan/signer/status_macros.h"
 #include "part_stream.h"
 
 namespace congvan::node {
-namespace {
-
-}  // namespace
-
 absl::StatusOr<store::Answer> VerifyAnswer(const v1::SignedMessage& answer, const signer::TrustStore& trust,
                                            absl::Time at) {
   ASSIGN_OR_RETURN(VerifiedSeal seal, VerifySeal(answer, trust, at));
@@ -59,12 +56,24 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   const absl::Time now = node_.now();
   ASSIGN_OR_RETURN(v1::DocumentHeader header, VerifyEnvelope(envelope, *node_.trust->Current(), now, node_.limits));
   if (envelope.serve().empty()) return absl::InvalidArgumentError("the envelope asks to serve no recipient");
+  RETURN_IF_ERROR(VerifyTrace(envelope.trace(), header, envelope.document().body(), peer.agency, node_.agency(),
+                              *node_.trust->Current(), now));
 
   // At-least-once on the wire, exactly-once in effect.
   ASSIGN_OR_RETURN(auto known, node_.store->KnownReceipts(header.message_id()));
   if (known.has_value()) {
     for (v1::SignedMessage& receipt : *known) *response->add_receipts() = std::move(receipt);
     return absl::OkStatus();
+  }
+
+  // Where each served recipient goes from here, checked before any part
+  // streams: a recipient this node cannot reach is refused now, not lost later.
+  ASSIGN_OR_RETURN(auto hops, router_.Split({envelope.serve().begin(), envelope.serve().end()}));
+  for (const auto& [next, recipients] : hops) {
+    if (next == peer.agency) {
+      return absl::InvalidArgumentError("recipient " + recipients.front() + " routes back to the sender " +
+                                        peer.agency + ": refusing a loop");
+    }
   }
 
   std::vector<internal::ExpectedPart> parts;
@@ -74,16 +83,9 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   if (context->IsCancelled()) return absl::CancelledError("the delivery was cancelled: nothing was stored");
 
   store::ReceiveRequest request;
-  request.document.mutable_document()->CopyFrom(envelope.document());
-  *request.document.mutable_leader_signatures() = envelope.leader_signatures();
-  *request.document.mutable_trace() = envelope.trace();
-  v1::TraceEntry* hop = request.document.add_trace();
-  hop->set_agency(node_.agency());
-  hop->set_time(FormatRfc3339(now));
   request.upload = upload.get();
   request.received_at = now;
   request.served.assign(envelope.serve().begin(), envelope.serve().end());
-  ASSIGN_OR_RETURN(auto hops, router_.Split(request.served));
   for (const auto& [next, recipients] : hops) {
     if (next.empty()) {
       for (const std::string& recipient : recipients) {
@@ -99,10 +101,6 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
       }
       continue;
     }
-    if (next == peer.agency) {
-      return absl::InvalidArgumentError("recipients " + recipients.front() + "... route back to the sender " +
-                                        peer.agency + ": refusing a loop");
-    }
     store::NewOutboxEntry entry;
     entry.peer = next;
     entry.message_id = header.message_id();
@@ -110,6 +108,12 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
     entry.deadline = now + node_.config.retry.delivery_deadline;
     request.forward.push_back(std::move(entry));
   }
+  request.document.mutable_document()->CopyFrom(envelope.document());
+  *request.document.mutable_leader_signatures() = envelope.leader_signatures();
+  *request.document.mutable_trace() = envelope.trace();
+  ASSIGN_OR_RETURN(*request.document.add_trace(),
+                   MakeTraceEntry(envelope.trace(), header, envelope.document().body(), node_.agency(), peer.agency,
+                                  !request.forward.empty(), *node_.seal, now));
   ASSIGN_OR_RETURN(store::ReceiveResult result, node_.store->Receive(request));
   if (!request.forward.empty()) node_.wake_delivery();
   for (v1::SignedMessage& receipt : result.receipts) *response->add_receipts() = std::move(receipt);
@@ -127,6 +131,17 @@ absl::Status NodeServiceImpl::DoAnswer(grpc::ServerContext* context, const v1::A
   ASSIGN_OR_RETURN(store::Answer answer, VerifyAnswer(request.answer(), *node_.trust->Current(), now));
   ASSIGN_OR_RETURN(signer::AgencyId to, signer::AgencyId::Parse(request.to_agency()));
   ASSIGN_OR_RETURN(std::string hop, router_.NextHop(to));
+  if (hop.empty() && answer.answer.code() == v1::STATUS_CODE_RECALL_REQUESTED) {
+    // The sender asks this recipient to recall a document it delivered here.
+    ASSIGN_OR_RETURN(bool known, node_.store->HasMessage(answer.message_id));
+    if (!known) return absl::NotFoundError("no document " + answer.message_id + " has arrived here (yet)");
+    ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(answer.message_id));
+    if (message.header.from_agency() != answer.agency) {
+      return absl::PermissionDeniedError("only the sender " + message.header.from_agency() + " may recall " +
+                                         answer.message_id + ", not " + answer.agency);
+    }
+    return node_.store->RequestRecall(node_.agency(), answer).status();
+  }
   if (hop.empty()) {
     ASSIGN_OR_RETURN(bool known, node_.store->HasMessage(answer.message_id));
     if (!known) return absl::NotFoundError("no document " + answer.message_id + " was issued here");

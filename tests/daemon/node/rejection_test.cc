@@ -14,6 +14,7 @@
 #include "congvan/node/documents.h"
 #include "congvan/node/tls.h"
 #include "congvan/v1/node.grpc.pb.h"
+#include "congvan/node/trace.h"
 #include "testing/cluster.h"
 #include "testing/status_matchers.h"
 #include "testing/test_pki.h"
@@ -102,9 +103,11 @@ class RejectionTest : public ::testing::Test {
     Issuance issuance{NewMessageId(absl::Now(), random), from, "x", {}, {signer}};
     issuance.registration.set_year(2026);
     issuance.registration.set_number(99);
-    auto sealed = Seal(v1::MESSAGE_KIND_DOCUMENT, BuildHeader(request, issuance).SerializeAsString(), seal, absl::Now());
+    const v1::DocumentHeader header = BuildHeader(request, issuance);
+    auto sealed = Seal(v1::MESSAGE_KIND_DOCUMENT, header.SerializeAsString(), seal, absl::Now());
     EXPECT_OK(sealed);
     v1::Envelope envelope;
+    *envelope.add_trace() = SenderTraceEntry(header);
     *envelope.mutable_document() = *sealed;
     envelope.add_leader_signatures(leader_sig);
     envelope.add_serve(kHaLong);
@@ -219,6 +222,18 @@ TEST_F(RejectionTest, PeerStreamErrors) {
   grpc::Status forged = Deliver(kHongGai, Envelope(kHongGai, kBaiChay, kMain), {kMain});
   EXPECT_EQ(forged.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(forged.error_message(), HasSubstr("sealed by " + std::string(kBaiChay)));
+
+  // A path that does not end at the node that delivers it, or skips a relay's statement.
+  v1::Envelope detour = Envelope(kHongGai, kHongGai, kMain);
+  detour.mutable_trace(0)->set_agency(kBaiChay);
+  grpc::Status not_sender = Deliver(kHongGai, detour, {kMain});
+  EXPECT_EQ(not_sender.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(not_sender.error_message(), HasSubstr("trace entry 1"));
+  v1::Envelope unsigned_hop = Envelope(kHongGai, kHongGai, kMain);
+  unsigned_hop.add_trace()->set_agency(kHongGai);
+  grpc::Status unsigned_status = Deliver(kHongGai, unsigned_hop, {kMain});
+  EXPECT_EQ(unsigned_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(unsigned_status.error_message(), HasSubstr("no signed relay statement"));
 
   // A peer whose certificate names an agency that is not in this node's directory.
   grpc::Status stranger = Deliver(kHanoi, Envelope(kHongGai, kHongGai, kMain), {kMain});

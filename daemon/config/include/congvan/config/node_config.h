@@ -114,6 +114,10 @@ struct RetryPolicy {
   // After this, a delivery that has not completed becomes a visible failure.
   // Default: 24 h.
   absl::Duration delivery_deadline = absl::Hours(24);
+  // How often a peer with failed deliveries is asked (gRPC health) whether
+  // it is back; when it is, they are queued again with a new deadline.
+  // Default: 30 s.
+  absl::Duration probe_interval = absl::Seconds(30);
 };
 
 struct NodeConfig {

@@ -26,6 +26,10 @@ class ClerkServiceImpl final : public v1::ClerkService::Service {
                      v1::TrackResponse* response) override;
   grpc::Status SetStatus(grpc::ServerContext* context, const v1::SetStatusRequest* request,
                          v1::SetStatusResponse* response) override;
+  grpc::Status Recall(grpc::ServerContext* context, const v1::RecallRequest* request,
+                      v1::RecallResponse* response) override;
+  grpc::Status Retry(grpc::ServerContext* context, const v1::RetryRequest* request,
+                     v1::RetryResponse* response) override;
 
  private:
   absl::Status DoSend(grpc::ServerContext* context, grpc::ServerReader<v1::SendRequest>* reader,
@@ -34,6 +38,13 @@ class ClerkServiceImpl final : public v1::ClerkService::Service {
                        grpc::ServerWriter<v1::FetchResponse>* writer);
   absl::Status DoSetStatus(grpc::ServerContext* context, const v1::SetStatusRequest& request,
                            v1::SetStatusResponse* response);
+  absl::Status DoRecall(grpc::ServerContext* context, const v1::RecallRequest& request, v1::RecallResponse* response);
+  absl::Status DoRetry(grpc::ServerContext* context, const v1::RetryRequest& request, v1::RetryResponse* response);
+  // A document this agency issued; NOT_FOUND otherwise.
+  absl::StatusOr<store::StoredMessage> IssuedHere(const std::string& message_id) const;
+  // The reference of an update or replacement, checked: it must name a
+  // document this agency issued.
+  absl::StatusOr<std::optional<v1::Reference>> ReferenceOf(const v1::SendHeader& request) const;
 
   NodeContext& node_;
   const Router& router_;

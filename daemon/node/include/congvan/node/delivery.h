@@ -2,7 +2,8 @@
 // hop (NodeService.Deliver) and carries answers (NodeService.Answer), checks
 // the receipts that come back, and records the outcome. Failures are
 // retried with exponential back-off and jitter until the entry's deadline;
-// then the entry becomes a visible failure in `track`, never a silent loss.
+// then the entry becomes a visible failure in `track`, never a silent loss,
+// and is queued again when the peer answers a health check.
 #ifndef CONGVAN_NODE_DELIVERY_H_
 #define CONGVAN_NODE_DELIVERY_H_
 
@@ -42,6 +43,9 @@ class DeliveryLoop {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& agency);
   void Record(const store::OutboxEntry& entry, const absl::Status& outcome, std::vector<store::Answer> receipts,
               std::vector<store::NewOutboxEntry> forward);
+  // Every retry.probe_interval: asks each peer with failed deliveries
+  // whether it is back (gRPC health) and queues them again if it is.
+  void ProbeFailed();
   void Loop();
 
   NodeContext& node_;
@@ -51,6 +55,7 @@ class DeliveryLoop {
   absl::Mutex mu_;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time next_probe_ = absl::InfinitePast();  // loop thread only
   std::thread thread_;
 };
 

@@ -15,6 +15,7 @@
 #include "congvan/node/delivery.h"
 #include "congvan/node/node_context.h"
 #include "congvan/node/node_service.h"
+#include "congvan/node/operator_service.h"
 #include "congvan/node/routing.h"
 
 namespace congvan::node {
@@ -49,6 +50,7 @@ class Node {
   std::unique_ptr<Router> router_;
   std::unique_ptr<ClerkServiceImpl> clerk_service_;
   std::unique_ptr<NodeServiceImpl> node_service_;
+  std::unique_ptr<OperatorServiceImpl> operator_service_;
   std::unique_ptr<DeliveryLoop> delivery_;
   std::unique_ptr<grpc::Server> peers_server_;
   std::unique_ptr<grpc::Server> people_server_;

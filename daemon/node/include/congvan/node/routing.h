@@ -1,7 +1,9 @@
 // Where a document for an agency goes next (shared/DESIGN.md "Routing"):
-// the destination itself is local; a configured direct peer short-cuts the
-// tree; when this node is an ancestor of the destination, the child on the
-// way down; otherwise the parent.
+// the destination itself is local; a configured direct peer that is the
+// destination or one of its ancestors short-cuts the tree (the one closest to
+// the destination wins, and this node when it is closer still); when this
+// node is an ancestor of the destination, the child on the way down;
+// otherwise the parent.
 #ifndef CONGVAN_NODE_ROUTING_H_
 #define CONGVAN_NODE_ROUTING_H_
 
@@ -14,6 +16,13 @@
 #include "congvan/signer/agency_id.h"
 
 namespace congvan::node {
+
+// One hop of a path: the agency, and how the hop before reaches it
+// ("parent", "child", "direct"; empty for the start).
+struct PathHop {
+  std::string agency;
+  std::string link;
+};
 
 class Router {
  public:
@@ -28,6 +37,12 @@ class Router {
   // The recipients grouped by next hop ("" = local), one copy per hop.
   [[nodiscard]] absl::StatusOr<std::map<std::string, std::vector<std::string>>> Split(
       const std::vector<std::string>& recipients) const;
+
+  // The whole path from this node to `destination`, both included: this
+  // node's own next hop (with its direct peers), then the hierarchy's from
+  // each node after it (other nodes' direct peers are their configuration,
+  // unknown here). Errors as NextHop.
+  [[nodiscard]] absl::StatusOr<std::vector<PathHop>> Path(const signer::AgencyId& destination) const;
 
  private:
   signer::AgencyId own_;
