@@ -28,6 +28,20 @@ std::string StatusCell(v1::StatusCode code) {
 
 std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; }
 
+// The document's state in words, with what it relates to.
+std::string StateCell(const v1::InboxEntry& e) {
+  std::string cell = DocumentStateName(e.state());
+  if (e.state() == v1::DOCUMENT_STATE_RECALL_REQUESTED) cell += ": " + e.recall_reason();
+  if (e.state() == v1::DOCUMENT_STATE_UPDATED) cell += " by " + e.superseded_by();
+  if (e.state() == v1::DOCUMENT_STATE_REPLACED) cell += " by " + e.superseded_by();
+  if (e.state() == v1::DOCUMENT_STATE_ACTIVE && !e.superseded_by().empty()) {
+    cell += ", " + e.superseded_by() + " waits for 15/16";
+  }
+  if (e.action() == v1::BUSINESS_ACTION_UPDATE) cell += "; updates " + e.reference_message_id();
+  if (e.action() == v1::BUSINESS_ACTION_REPLACE) cell += "; replaces " + e.reference_message_id();
+  return cell;
+}
+
 }  // namespace
 
 std::string StatusCodeDigits(v1::StatusCode code) {
@@ -69,8 +83,38 @@ std::string DeliveryStateName(v1::DeliveryState state) {
       return "delivered";
     case v1::DELIVERY_STATE_FAILED:
       return "failed";
+    case v1::DELIVERY_STATE_IN_TRANSIT:
+      return "in transit";
     default:
       return "unknown";
+  }
+}
+
+std::string ActionName(v1::BusinessAction action) {
+  switch (action) {
+    case v1::BUSINESS_ACTION_UPDATE:
+      return "update";
+    case v1::BUSINESS_ACTION_REPLACE:
+      return "replace";
+    case v1::BUSINESS_ACTION_REVOKE:
+      return "revoke";
+    default:
+      return "new";
+  }
+}
+
+std::string DocumentStateName(v1::DocumentState state) {
+  switch (state) {
+    case v1::DOCUMENT_STATE_RECALL_REQUESTED:
+      return "recall requested";
+    case v1::DOCUMENT_STATE_RECALLED:
+      return "recalled";
+    case v1::DOCUMENT_STATE_UPDATED:
+      return "updated";
+    case v1::DOCUMENT_STATE_REPLACED:
+      return "replaced";
+    default:
+      return "active";
   }
 }
 
@@ -115,7 +159,12 @@ nlohmann::json InboxJson(const v1::InboxResponse& response) {
                     {"number", e.number()},
                     {"notation", e.notation()},
                     {"received_at", e.received_at()},
-                    {"status", StatusCodeDigits(e.status())}});
+                    {"status", StatusCodeDigits(e.status())},
+                    {"action", ActionName(e.action())},
+                    {"reference_message_id", e.reference_message_id()},
+                    {"state", DocumentStateName(e.state())},
+                    {"superseded_by", e.superseded_by()},
+                    {"recall_reason", e.recall_reason()}});
   }
   return list;
 }
@@ -129,10 +178,11 @@ std::string InboxText(const v1::InboxResponse& response) {
                {"NOTATION", Align::kLeft, 20},
                {"SUBJECT", Align::kLeft, 48},
                {"RECEIVED"},
-               {"STATUS"}});
+               {"STATUS"},
+               {"STATE", Align::kLeft, 60}});
   for (const v1::InboxEntry& e : response.entries()) {
     table.AddRow({e.message_id(), e.from_agency(), OrDash(e.from_name()), std::to_string(e.number()),
-                  OrDash(e.notation()), e.subject(), OrDash(e.received_at()), StatusCell(e.status())});
+                  OrDash(e.notation()), e.subject(), OrDash(e.received_at()), StatusCell(e.status()), StateCell(e)});
   }
   return table.Render();
 }
@@ -147,21 +197,32 @@ nlohmann::json TrackJson(const v1::TrackResponse& response) {
     recipients.push_back({{"agency", r.agency()},
                           {"state", DeliveryStateName(r.state())},
                           {"failure", r.failure()},
+                          {"via", r.via()},
                           {"answers", std::move(answers)}});
+  }
+  nlohmann::json requests = nlohmann::json::array();
+  for (const v1::TrackedAnswer& a : response.requests()) {
+    requests.push_back({{"code", StatusCodeDigits(a.code())}, {"time", a.time()}, {"reason", a.reason()}});
   }
   return {{"ok", true},
           {"message_id", response.message_id()},
           {"number", response.number()},
-          {"recipients", std::move(recipients)}};
+          {"recipients", std::move(recipients)},
+          {"requests", std::move(requests)}};
 }
 
 std::string TrackText(const v1::TrackResponse& response) {
   std::string out =
       KeyValueLines({{"message_id", response.message_id()}, {"number", std::to_string(response.number())}});
   if (response.recipients().empty()) return out + "no recipient\n";
+  for (const v1::TrackedAnswer& a : response.requests()) {
+    out += "requested: " + StatusCell(a.code()) + " at " + a.time() + (a.reason().empty() ? "" : ": " + a.reason()) +
+           "\n";
+  }
   Table table({{"AGENCY"}, {"STATE"}, {"STATUS"}, {"TIME"}, {"REASON", Align::kLeft, 60}});
   for (const v1::RecipientTrack& r : response.recipients()) {
-    const std::string state = DeliveryStateName(r.state());
+    std::string state = DeliveryStateName(r.state());
+    if (r.state() == v1::DELIVERY_STATE_IN_TRANSIT && !r.via().empty()) state += " (via " + r.via() + ")";
     bool first = true;
     for (const v1::TrackedAnswer& a : r.answers()) {
       table.AddRow({first ? r.agency() : "", first ? state : "", StatusCell(a.code()), OrDash(a.time()), a.reason()});
@@ -202,6 +263,10 @@ nlohmann::json FetchJson(const v1::DocumentHeader& header, const FetchedFiles& f
                      {"main", p.main()},
                      {"path", files.dir + "/" + p.name()}});
   }
+  nlohmann::json trace = nlohmann::json::array();
+  for (const v1::TraceEntry& t : files.trace) {
+    trace.push_back({{"agency", t.agency()}, {"time", t.time()}, {"signed", t.has_signed_()}});
+  }
   return {{"ok", true},
           {"message_id", header.message_id()},
           {"from", header.from_agency()},
@@ -216,7 +281,10 @@ nlohmann::json FetchJson(const v1::DocumentHeader& header, const FetchedFiles& f
           {"header", files.header},
           {"seal", files.seal},
           {"leader_signatures", files.leader_signatures},
-          {"parts", std::move(parts)}};
+          {"parts", std::move(parts)},
+          {"action", ActionName(header.action())},
+          {"reference_message_id", header.reference().message_id()},
+          {"trace", std::move(trace)}};
 }
 
 std::string FetchText(const v1::DocumentHeader& header, const FetchedFiles& files) {
@@ -232,12 +300,38 @@ std::string FetchText(const v1::DocumentHeader& header, const FetchedFiles& file
                      {"date", header.document_date()},
                      {"subject", header.subject()},
                      {"evidence", evidence}});
+  if (header.action() == v1::BUSINESS_ACTION_UPDATE || header.action() == v1::BUSINESS_ACTION_REPLACE) {
+    out += KeyValueLines({{ActionName(header.action()) + "s", header.reference().message_id() + " (number " +
+                                                                 std::to_string(header.reference().number()) + ")"}});
+  }
+  if (!files.trace.empty()) {
+    std::string path;
+    for (const v1::TraceEntry& t : files.trace) path += (path.empty() ? "" : " -> ") + t.agency();
+    out += KeyValueLines({{"path", path}});
+  }
   Table table({{"PART"}, {"SIZE", Align::kRight}, {"MEDIA TYPE"}, {"SHA-256 (checked)"}});
   for (const v1::PartInfo& p : header.parts()) {
     table.AddRow({files.dir + "/" + p.name() + (p.main() ? " (main)" : ""), FormatBytes(p.size()), p.media_type(),
                   signer::HexEncode(p.sha256())});
   }
   return out + "\n" + table.Render();
+}
+
+nlohmann::json RouteJson(const std::string& agency, const v1::RouteResponse& response) {
+  nlohmann::json hops = nlohmann::json::array();
+  for (const v1::RouteHop& h : response.hops()) {
+    hops.push_back({{"agency", h.agency()}, {"name", h.name()}, {"link", h.link()}});
+  }
+  return {{"ok", true}, {"agency", agency}, {"hops", std::move(hops)}};
+}
+
+std::string RouteText(const v1::RouteResponse& response) {
+  Table table({{"HOP", Align::kRight}, {"AGENCY"}, {"NAME", Align::kLeft, 48}, {"REACHED AS"}});
+  int n = 0;
+  for (const v1::RouteHop& h : response.hops()) {
+    table.AddRow({std::to_string(n++), h.agency(), OrDash(h.name()), h.link().empty() ? "this node" : h.link()});
+  }
+  return table.Render();
 }
 
 }  // namespace congvan::client

@@ -57,18 +57,29 @@ std::string TrackText(const v1::TrackResponse& response);
 
 // set-status: {"message_id", "code": "03", "agency", "time", "reason"}
 // from the StatusBody the node signed.
+// route: {"agency", "hops": [{"agency", "name", "link"}]}
+nlohmann::json RouteJson(const std::string& agency, const v1::RouteResponse& response);
+std::string RouteText(const v1::RouteResponse& response);
+
+// "new", "update", "replace", "revoke".
+std::string ActionName(v1::BusinessAction action);
+// "active", "recall requested", "recalled", "updated", "replaced".
+std::string DocumentStateName(v1::DocumentState state);
+
 nlohmann::json SetStatusJson(const v1::StatusBody& status);
 std::string SetStatusText(const v1::StatusBody& status);
 
 // fetch: {"message_id", "from", "from_name", "number", "year", "notation",
 // "subject", "document_type", "document_date", "dir", "header", "seal",
 // "leader_signatures": [paths], "parts": [{"name", "media_type", "size",
-// "sha256" (hex), "main", "path"}]}
+// "sha256" (hex), "main", "path"}], "action": "new|update|replace",
+// "reference_message_id", "trace": [{"agency", "time", "signed"}]}
 struct FetchedFiles {
   std::string dir;
   std::string header;                          // dir/header.pb
   std::string seal;                            // dir/seal.p7s
   std::vector<std::string> leader_signatures;  // dir/leader-<n>.p7s
+  std::vector<v1::TraceEntry> trace;           // the path it took, sender first
 };
 nlohmann::json FetchJson(const v1::DocumentHeader& header, const FetchedFiles& files);
 std::string FetchText(const v1::DocumentHeader& header, const FetchedFiles& files);

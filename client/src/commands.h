@@ -28,6 +28,9 @@ void RegisterInboxCommand(CLI::App& app, int& exit_code);      // inbox_command.
 void RegisterFetchCommand(CLI::App& app, int& exit_code);      // fetch_command.cc
 void RegisterTrackCommand(CLI::App& app, int& exit_code);      // track_command.cc
 void RegisterSetStatusCommand(CLI::App& app, int& exit_code);  // set_status_command.cc
+void RegisterRecallCommand(CLI::App& app, int& exit_code);     // lifecycle_commands.cc
+void RegisterRetryCommand(CLI::App& app, int& exit_code);      // lifecycle_commands.cc
+void RegisterRouteCommand(CLI::App& app, int& exit_code);      // route_command.cc
 
 }  // namespace congvan::client
 

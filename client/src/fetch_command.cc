@@ -61,6 +61,7 @@ absl::StatusOr<FetchedFiles> WriteEvidence(const v1::FetchedDocument& document, 
   files.dir = dir;
   files.header = dir + "/" + kHeaderFileName;
   files.seal = dir + "/" + kSealFileName;
+  files.trace.assign(document.trace().begin(), document.trace().end());
   // The header bytes exactly as sealed: never re-serialised.
   RETURN_IF_ERROR(signer::WriteFile(files.header, document.document().body()));
   RETURN_IF_ERROR(signer::WriteFile(files.seal, document.document().seal_signature()));

@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   congvan::client::RegisterFetchCommand(app, exit_code);
   congvan::client::RegisterTrackCommand(app, exit_code);
   congvan::client::RegisterSetStatusCommand(app, exit_code);
+  congvan::client::RegisterRecallCommand(app, exit_code);
+  congvan::client::RegisterRetryCommand(app, exit_code);
+  congvan::client::RegisterRouteCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

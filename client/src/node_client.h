@@ -59,6 +59,7 @@ class NodeClient {
                                                                           const NodeClientOptions& options = {});
 
   v1::ClerkService::Stub& clerk() { return *stub_; }
+  v1::OperatorService::Stub& operators() { return *operator_stub_; }
   // "host:port", as dialled.
   const std::string& target() const { return target_; }
   const NodeClientOptions& options() const { return options_; }
@@ -76,6 +77,7 @@ class NodeClient {
   NodeClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ClerkService::Stub> stub_;
+  std::unique_ptr<v1::OperatorService::Stub> operator_stub_;
 };
 
 // The profile (LoadClerkProfile) and a client for its node.

@@ -43,6 +43,8 @@ struct SendFlags {
   std::string date;
   std::string priority = "normal";
   std::string due;
+  std::string replaces;
+  std::string updates;
   bool json = false;
 };
 
@@ -115,7 +117,15 @@ absl::StatusOr<Outgoing> Prepare(const SendFlags& flags) {
     h.set_due_date(flags.due);
   }
   h.set_priority(ParsePriority(flags.priority));
-  h.set_action(v1::BUSINESS_ACTION_NEW);
+  if (!flags.replaces.empty()) {
+    h.set_action(v1::BUSINESS_ACTION_REPLACE);
+    h.set_reference_message_id(flags.replaces);
+  } else if (!flags.updates.empty()) {
+    h.set_action(v1::BUSINESS_ACTION_UPDATE);
+    h.set_reference_message_id(flags.updates);
+  } else {
+    h.set_action(v1::BUSINESS_ACTION_NEW);
+  }
 
   ASSIGN_OR_RETURN(LocalPart main, LocalFile(flags.file, true));
   out.parts.push_back(std::move(main));
@@ -253,6 +263,10 @@ void RegisterSendCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("--priority", flags->priority, "normal, urgent (khẩn), very-urgent (thượng khẩn), flash (hỏa tốc)")
       ->check(CLI::IsMember({"normal", "urgent", "very-urgent", "flash"}));
   cmd->add_option("--due", flags->due, "the due date YYYY-MM-DD (hạn xử lý)");
+  auto* replaces = cmd->add_option("--replaces", flags->replaces,
+                                   "the id of a document you sent that this one replaces (thay thế)");
+  cmd->add_option("--updates", flags->updates, "the id of a document you sent that this one updates (cập nhật)")
+      ->excludes(replaces);
   cmd->add_flag("--json", flags->json, "print the result as JSON");
   cmd->footer(
       "Part names are the files' names; media types come from their extensions.\n"

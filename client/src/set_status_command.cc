@@ -1,6 +1,7 @@
 // congvan set-status: a clerk answers a received document with a business
 // status (edXML: 02 rejected, 03 accepted, 04 assigned, 05 processing,
-// 06 completed). The node seals it and routes it back to the sender.
+// 06 completed; 15 / 16 to accept / refuse a recall, an update or a
+// replacement). The node seals it and routes it back to the sender.
 #include <iostream>
 
 #include "clerk_output.h"
@@ -22,9 +23,11 @@ void RegisterSetStatusCommand(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand("set-status", "Answer a received document with a status (clerk)");
   AddProfileFlag(cmd, flags->profile);
   cmd->add_option("MSG", flags->message_id, "the message id (from congvan inbox)")->required();
-  cmd->add_option("--code", flags->code, "02 rejected, 03 accepted, 04 assigned, 05 processing, 06 completed")
+  cmd->add_option("--code", flags->code,
+                  "02 rejected, 03 accepted, 04 assigned, 05 processing, 06 completed; 15 / 16 accept / refuse "
+                  "a recall request, an update or a replacement")
       ->required()
-      ->check(CLI::IsMember({"02", "03", "04", "05", "06"}));
+      ->check(CLI::IsMember({"02", "03", "04", "05", "06", "15", "16"}));
   cmd->add_option("--reason", flags->reason, "why (expected with 02 rejected)");
   cmd->add_flag("--json", flags->json, "print the result as JSON");
   cmd->footer(

@@ -68,7 +68,8 @@ TEST(ClerkOutputInbox, JsonListWithTwoDigitStatus) {
   ASSERT_EQ(doc.size(), 2u);
   EXPECT_EQ(doc[0], nlohmann::json::parse(R"({"message_id": "0190-a", "from": "000.00.00.H49",
       "from_name": "UBND tỉnh Quảng Ninh", "subject": "Về việc tổ chức hội nghị", "number": 12,
-      "notation": "UBND-VP", "received_at": "2026-11-22T03:00:00Z", "status": "01"})"));
+      "notation": "UBND-VP", "received_at": "2026-11-22T03:00:00Z", "status": "01", "action": "new",
+      "reference_message_id": "", "state": "active", "superseded_by": "", "recall_reason": ""})"));
   EXPECT_EQ(doc[1]["status"], "03");
   EXPECT_EQ(InboxJson(v1::InboxResponse()), nlohmann::json::array());
 }
@@ -109,10 +110,11 @@ TEST(ClerkOutputTrack, JsonShape) {
   g12->set_failure("delivery deadline passed");
 
   EXPECT_EQ(TrackJson(r), nlohmann::json::parse(R"({"ok": true, "message_id": "0190-a", "number": 12, "recipients": [
-      {"agency": "000.00.00.H29", "state": "delivered", "failure": "", "answers": [
+      {"agency": "000.00.00.H29", "state": "delivered", "failure": "", "via": "", "answers": [
           {"code": "01", "time": "2026-11-22T03:00:01Z", "reason": ""},
           {"code": "02", "time": "2026-11-22T04:00:00Z", "reason": "thiếu chữ ký"}]},
-      {"agency": "000.00.00.G12", "state": "failed", "failure": "delivery deadline passed", "answers": []}]})"));
+      {"agency": "000.00.00.G12", "state": "failed", "failure": "delivery deadline passed", "via": "", "answers": []}],
+      "requests": []})"));
 
   const std::string text = TrackText(r);
   EXPECT_THAT(text, HasSubstr("01 arrived"));
