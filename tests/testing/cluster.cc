@@ -18,7 +18,7 @@
 namespace congvan::testing {
 namespace {
 
-constexpr int kAgencies = 10;  // deploy/topologies/sample.toml
+constexpr int kAgencies = 12;  // deploy/topologies/sample.toml
 
 bool PortFree(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -34,7 +34,8 @@ bool PortFree(int port) {
 int FreeBasePort() {
   std::mt19937 random(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
   for (int attempt = 0; attempt < 200; ++attempt) {
-    int base = 20000 + static_cast<int>(random() % 2000) * 2 * kAgencies;
+    // Blocks of 2 x kAgencies ports between 20000 and 60000.
+    int base = 20000 + static_cast<int>(random() % (40000 / (2 * kAgencies))) * 2 * kAgencies;
     bool all = true;
     for (int p = base; p < base + 2 * kAgencies && all; ++p) all = PortFree(p);
     if (all) return base;

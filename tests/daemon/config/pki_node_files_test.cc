@@ -167,10 +167,10 @@ TEST(PkiInitBasePort, MovesEveryPortAndRefusesOnesThatDoNotFit) {
 
   // 10 agencies need 20 ports: 65516 is the last base that fits.
   RunResult high = ::congvan::testing::Run({Bin("congvan"), "pki", "init", "--topology", kSample, "--out",
-                                            tmp.File("high"), "--key-type", "p256", "--base-port", "65517"});
+                                            tmp.File("high"), "--key-type", "p256", "--base-port", "65513"});
   EXPECT_EQ(high.exit_code, 1);
-  EXPECT_THAT(high.err, HasSubstr("base port 65517 does not fit: 10 agencies need 20 ports"));
-  EXPECT_THAT(high.err, HasSubstr("the highest base port here is 65516"));
+  EXPECT_THAT(high.err, HasSubstr("base port 65513 does not fit: 12 agencies need 24 ports"));
+  EXPECT_THAT(high.err, HasSubstr("the highest base port here is 65512"));
   EXPECT_FALSE(std::filesystem::exists(tmp.File("high")));
 
   RunResult privileged = ::congvan::testing::Run(

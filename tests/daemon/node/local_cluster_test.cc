@@ -29,7 +29,7 @@ TEST(LocalCluster, StartsReportsAndStopsEveryNode) {
   for (size_t at = status.out.find(" running "); at != std::string::npos; at = status.out.find(" running ", at + 1)) {
     ++running;
   }
-  EXPECT_EQ(running, 10u) << status.out;
+  EXPECT_EQ(running, 12u) << status.out;
 
   // The nodes serve: a clerk reads an (empty) inbox, and starting again is harmless.
   RunResult inbox = cluster.Congvan("clerk-h49", {"inbox", "--json"});
