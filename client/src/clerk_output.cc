@@ -204,11 +204,14 @@ nlohmann::json TrackJson(const v1::TrackResponse& response) {
   for (const v1::TrackedAnswer& a : response.requests()) {
     requests.push_back({{"code", StatusCodeDigits(a.code())}, {"time", a.time()}, {"reason", a.reason()}});
   }
+  nlohmann::json reports = nlohmann::json::array();
+  for (const v1::TrackedAnswer& a : response.reports()) reports.push_back({{"time", a.time()}, {"reason", a.reason()}});
   return {{"ok", true},
           {"message_id", response.message_id()},
           {"number", response.number()},
           {"recipients", std::move(recipients)},
-          {"requests", std::move(requests)}};
+          {"requests", std::move(requests)},
+          {"reports", std::move(reports)}};
 }
 
 std::string TrackText(const v1::TrackResponse& response) {
@@ -219,6 +222,7 @@ std::string TrackText(const v1::TrackResponse& response) {
     out += "requested: " + StatusCell(a.code()) + " at " + a.time() + (a.reason().empty() ? "" : ": " + a.reason()) +
            "\n";
   }
+  for (const v1::TrackedAnswer& a : response.reports()) out += "reported at " + a.time() + ": " + a.reason() + "\n";
   Table table({{"AGENCY"}, {"STATE"}, {"STATUS"}, {"TIME"}, {"REASON", Align::kLeft, 60}});
   for (const v1::RecipientTrack& r : response.recipients()) {
     std::string state = DeliveryStateName(r.state());

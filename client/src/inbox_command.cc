@@ -20,9 +20,11 @@ void RegisterInboxCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", flags->json, "print the result as JSON");
   cmd->footer(
       "Prints a table: MESSAGE ID, FROM (agency ID), SENDER, NUMBER, NOTATION, SUBJECT,\n"
-      "RECEIVED, STATUS (two-digit code and name, e.g. \"01 arrived\"); \"the inbox is empty\" when empty.\n"
+      "RECEIVED, STATUS (two-digit code and name, e.g. \"01 arrived\"), STATE (active, recall requested,\n"
+      "recalled, updated, replaced, with the related message); \"the inbox is empty\" when empty.\n"
       "--json: a list, [] when empty: [{\"message_id\", \"from\", \"from_name\", \"subject\", \"number\",\n"
-      "  \"notation\", \"received_at\", \"status\": \"01\"}, ...]\n"
+      "  \"notation\", \"received_at\", \"status\": \"01\", \"action\": \"new|update|replace\",\n"
+      "  \"reference_message_id\", \"state\", \"superseded_by\", \"recall_reason\"}, ...]\n"
       "Exit: 0 listed; 1 the node refused or could not be reached; 2 usage (the profile).");
   cmd->callback([flags, &exit_code] {
     auto session = OpenNodeSession(flags->profile);

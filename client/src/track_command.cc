@@ -21,12 +21,14 @@ void RegisterTrackCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("MSG", flags->message_id, "the message id (from congvan send)")->required();
   cmd->add_flag("--json", flags->json, "print the result as JSON");
   cmd->footer(
-      "Prints message_id and number, then a table: AGENCY, STATE (queued, delivered, failed),\n"
-      "STATUS (two-digit code and name, e.g. \"01 arrived\", \"03 accepted\"), TIME, REASON;\n"
+      "Prints message_id and number, the recall requests you sent (13) and relays' reports of deliveries\n"
+      "they gave up on, then a table: AGENCY, STATE (queued, in transit (via RELAY), delivered, failed),\n"
+      "STATUS (two-digit code and name, e.g. \"01 arrived\", \"15 recall/update accepted\"), TIME, REASON;\n"
       "one row per answer, a failed delivery's reason in REASON.\n"
       "--json: {\"ok\": true, \"message_id\", \"number\", \"recipients\": [{\"agency\",\n"
-      "  \"state\": \"queued|delivered|failed|unknown\", \"failure\": \"...\" (empty unless failed),\n"
-      "  \"answers\": [{\"code\": \"01\", \"time\", \"reason\"}]}]}\n"
+      "  \"state\": \"queued|in transit|delivered|failed|unknown\", \"failure\": \"...\" (empty unless failed),\n"
+      "  \"via\": relay (in transit), \"answers\": [{\"code\": \"01\", \"time\", \"reason\"}]}],\n"
+      "  \"requests\": [{\"code\": \"13\", \"time\", \"reason\"}], \"reports\": [{\"time\", \"reason\"}]}\n"
       "Exit: 0 shown; 1 the node refused (e.g. an unknown message) or could not be reached; 2 usage.");
   cmd->callback([flags, &exit_code] {
     auto session = OpenNodeSession(flags->profile);

@@ -114,7 +114,7 @@ TEST(ClerkOutputTrack, JsonShape) {
           {"code": "01", "time": "2026-11-22T03:00:01Z", "reason": ""},
           {"code": "02", "time": "2026-11-22T04:00:00Z", "reason": "thiếu chữ ký"}]},
       {"agency": "000.00.00.G12", "state": "failed", "failure": "delivery deadline passed", "via": "", "answers": []}],
-      "requests": []})"));
+      "requests": [], "reports": []})"));
 
   const std::string text = TrackText(r);
   EXPECT_THAT(text, HasSubstr("01 arrived"));

@@ -155,6 +155,31 @@ absl::Status DeliveryLoop::DeliverDocument(const store::OutboxEntry& entry, std:
   return absl::OkStatus();
 }
 
+std::vector<store::NewOutboxEntry> DeliveryLoop::ReportToSender(const store::OutboxEntry& entry,
+                                                                const std::string& reason) {
+  if (entry.answer.has_value()) return {};  // an answer's own node is the one out of reach
+  auto message = node_.store->GetMessage(entry.message_id);
+  if (!message.ok() || message->issued_here) return {};  // the sender's own track shows it
+  const absl::Time now = node_.now();
+  auto report = MakeDeliveryReport(*message, node_.agency(), entry.recipients, entry.peer, reason, *node_.seal, now);
+  auto sender = signer::AgencyId::Parse(message->header.from_agency());
+  absl::StatusOr<std::string> hop = sender.ok() ? router_.NextHop(*sender) : sender.status();
+  if (!report.ok() || !hop.ok()) {
+    spdlog::warn("message {}: cannot report the failed delivery to {} to its sender: {}", entry.message_id,
+                 entry.peer, std::string((report.ok() ? hop.status() : report.status()).message()));
+    return {};
+  }
+  store::NewOutboxEntry carry;
+  carry.peer = *hop;
+  carry.message_id = entry.message_id;
+  v1::AnswerRequest answer;
+  *answer.mutable_answer() = *std::move(report);
+  answer.set_to_agency(sender->str());
+  carry.answer = std::move(answer);
+  carry.deadline = now + node_.config.retry.delivery_deadline;
+  return {std::move(carry)};
+}
+
 absl::Status DeliveryLoop::DeliverAnswer(const store::OutboxEntry& entry) {
   ASSIGN_OR_RETURN(auto channel, ChannelTo(entry.peer));
   auto stub = v1::NodeService::NewStub(channel);
@@ -172,9 +197,9 @@ void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& o
     recorded = node_.store->MarkDelivered(entry.id, receipts, forward);
     if (recorded.ok() && !forward.empty()) Wake();
   } else if (now >= entry.deadline) {
-    recorded = node_.store->MarkFailed(entry.id, "not delivered to " + entry.peer + " before the deadline " +
-                                                     absl::FormatTime(entry.deadline) + ": " +
-                                                     std::string(outcome.message()));
+    const std::string reason = "not delivered to " + entry.peer + " before the deadline " +
+                               FormatRfc3339(entry.deadline) + ": " + std::string(outcome.message());
+    recorded = node_.store->MarkFailed(entry.id, reason, ReportToSender(entry, reason));
   } else {
     thread_local absl::BitGen random;
     const absl::Duration delay = store::BackoffDelay(entry.attempts + 1, node_.config.retry.initial_backoff,

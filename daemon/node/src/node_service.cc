@@ -8,9 +8,10 @@
 
 namespace congvan::node {
 absl::StatusOr<store::Answer> VerifyAnswer(const v1::SignedMessage& answer, const signer::TrustStore& trust,
-                                           absl::Time at) {
+                                           absl::Time at, std::string* header_sha256) {
   ASSIGN_OR_RETURN(VerifiedSeal seal, VerifySeal(answer, trust, at));
   store::Answer out;
+  std::string digest;
   if (answer.kind() == v1::MESSAGE_KIND_RECEIPT) {
     v1::ReceiptBody body;
     if (!body.ParseFromString(answer.body())) return absl::InvalidArgumentError("the receipt cannot be parsed");
@@ -21,6 +22,7 @@ absl::StatusOr<store::Answer> VerifyAnswer(const v1::SignedMessage& answer, cons
     out.answer.set_code(body.code());
     out.answer.set_time(body.time());
     out.answer.set_reason(body.reason());
+    digest = body.header_sha256();
   } else if (answer.kind() == v1::MESSAGE_KIND_STATUS) {
     v1::StatusBody body;
     if (!body.ParseFromString(answer.body())) return absl::InvalidArgumentError("the status cannot be parsed");
@@ -31,13 +33,42 @@ absl::StatusOr<store::Answer> VerifyAnswer(const v1::SignedMessage& answer, cons
     out.answer.set_code(body.code());
     out.answer.set_time(body.time());
     out.answer.set_reason(body.reason());
+    digest = body.header_sha256();
+  } else if (answer.kind() == v1::MESSAGE_KIND_DELIVERY_REPORT) {
+    v1::DeliveryReport body;
+    if (!body.ParseFromString(answer.body())) return absl::InvalidArgumentError("the delivery report cannot be parsed");
+    if (body.relay() != seal.agency) {
+      return absl::PermissionDeniedError("a delivery report of " + body.relay() + " is sealed by " + seal.agency);
+    }
+    if (body.recipients().empty()) return absl::InvalidArgumentError("the delivery report names no recipient");
+    out.message_id = body.message_id();
+    out.answer.set_time(body.time());
+    out.answer.set_reason("relay " + body.relay() + " could not deliver to " + body.next_hop() + ": " + body.reason());
+    out.failed_recipients.assign(body.recipients().begin(), body.recipients().end());
+    digest = body.header_sha256();
   } else {
-    return absl::InvalidArgumentError("an answer must be a receipt or a status");
+    return absl::InvalidArgumentError("an answer must be a receipt, a status or a delivery report");
   }
   if (out.message_id.empty()) return absl::InvalidArgumentError("the answer names no message");
   out.agency = seal.agency;
   *out.answer.mutable_signed_() = answer;
+  if (header_sha256 != nullptr) *header_sha256 = std::move(digest);
   return out;
+}
+
+absl::StatusOr<v1::SignedMessage> MakeDeliveryReport(const store::StoredMessage& message, const std::string& relay,
+                                                     const std::vector<std::string>& recipients,
+                                                     const std::string& next_hop, const std::string& reason,
+                                                     const SealCredentials& seal, absl::Time now) {
+  v1::DeliveryReport body;
+  body.set_message_id(message.header.message_id());
+  body.set_header_sha256(signer::Sha256(message.document.document().body()));
+  body.set_relay(relay);
+  for (const std::string& recipient : recipients) body.add_recipients(recipient);
+  body.set_next_hop(next_hop);
+  body.set_reason(reason);
+  body.set_time(FormatRfc3339(now));
+  return Seal(v1::MESSAGE_KIND_DELIVERY_REPORT, body.SerializeAsString(), seal, now);
 }
 
 grpc::Status NodeServiceImpl::Deliver(grpc::ServerContext* context, grpc::ServerReader<v1::DeliverRequest>* reader,
@@ -128,27 +159,42 @@ grpc::Status NodeServiceImpl::Answer(grpc::ServerContext* context, const v1::Ans
 absl::Status NodeServiceImpl::DoAnswer(grpc::ServerContext* context, const v1::AnswerRequest& request) {
   ASSIGN_OR_RETURN(Caller peer, AuthorizePeer(*context, node_));
   const absl::Time now = node_.now();
-  ASSIGN_OR_RETURN(store::Answer answer, VerifyAnswer(request.answer(), *node_.trust->Current(), now));
+  std::string header_sha256;
+  ASSIGN_OR_RETURN(store::Answer answer,
+                   VerifyAnswer(request.answer(), *node_.trust->Current(), now, &header_sha256));
   ASSIGN_OR_RETURN(signer::AgencyId to, signer::AgencyId::Parse(request.to_agency()));
   ASSIGN_OR_RETURN(std::string hop, router_.NextHop(to));
-  if (hop.empty() && answer.answer.code() == v1::STATUS_CODE_RECALL_REQUESTED) {
-    // The sender asks this recipient to recall a document it delivered here.
-    ASSIGN_OR_RETURN(bool known, node_.store->HasMessage(answer.message_id));
-    if (!known) return absl::NotFoundError("no document " + answer.message_id + " has arrived here (yet)");
-    ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(answer.message_id));
-    if (message.header.from_agency() != answer.agency) {
-      return absl::PermissionDeniedError("only the sender " + message.header.from_agency() + " may recall " +
-                                         answer.message_id + ", not " + answer.agency);
-    }
-    return node_.store->RequestRecall(node_.agency(), answer).status();
-  }
   if (hop.empty()) {
     ASSIGN_OR_RETURN(bool known, node_.store->HasMessage(answer.message_id));
-    if (!known) return absl::NotFoundError("no document " + answer.message_id + " was issued here");
+    if (!known) return absl::NotFoundError("no document " + answer.message_id + " has been stored here (yet)");
     ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(answer.message_id));
+    if (header_sha256 != signer::Sha256(message.document.document().body())) {
+      return absl::InvalidArgumentError("the answer is about another header than the document " +
+                                        answer.message_id + " stored here");
+    }
+    if (answer.answer.code() == v1::STATUS_CODE_RECALL_REQUESTED) {
+      // The sender asks this recipient to recall a document it delivered here.
+      if (message.header.from_agency() != answer.agency) {
+        return absl::PermissionDeniedError("only the sender " + message.header.from_agency() + " may recall " +
+                                           answer.message_id + ", not " + answer.agency);
+      }
+      return node_.store->RequestRecall(node_.agency(), answer).status();
+    }
     const auto& recipients = message.header.recipients();
-    if (!message.issued_here ||
-        std::find(recipients.begin(), recipients.end(), answer.agency) == recipients.end()) {
+    auto is_recipient = [&](const std::string& agency) {
+      return std::find(recipients.begin(), recipients.end(), agency) != recipients.end();
+    };
+    if (!message.issued_here) {
+      return absl::PermissionDeniedError("document " + answer.message_id + " was not issued here");
+    }
+    if (request.answer().kind() == v1::MESSAGE_KIND_DELIVERY_REPORT) {
+      for (const std::string& recipient : answer.failed_recipients) {
+        if (!is_recipient(recipient)) {
+          return absl::InvalidArgumentError("the delivery report names " + recipient + ", not a recipient of " +
+                                            answer.message_id);
+        }
+      }
+    } else if (!is_recipient(answer.agency)) {
       return absl::PermissionDeniedError(answer.agency + " is not a recipient of " + answer.message_id);
     }
     return node_.store->AddAnswer(answer).status();

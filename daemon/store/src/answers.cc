@@ -101,8 +101,11 @@ absl::StatusOr<congvan::v1::TrackResponse> Store::Track(const std::string& messa
 
   ASSIGN_OR_RETURN(std::vector<Answer> answers, ListAnswers(message_id));
   for (Answer& a : answers) {
-    // The sender's own statuses (13) are requests to the recipients.
-    if (a.agency == message.header.from_agency()) {
+    // Relays' reports, and the sender's own statuses (13, requests to the
+    // recipients), are not the recipients' answers.
+    if (a.answer.signed_().kind() == congvan::v1::MESSAGE_KIND_DELIVERY_REPORT) {
+      *track.add_reports() = std::move(a.answer);
+    } else if (a.agency == message.header.from_agency()) {
       *track.add_requests() = std::move(a.answer);
     } else {
       *recipient(a.agency)->add_answers() = std::move(a.answer);

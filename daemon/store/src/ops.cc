@@ -142,6 +142,12 @@ absl::Status AddAnswerTo(StoreState& store, const Answer& answer, rocksdb::Write
   if (answer.answer.signed_().kind() == congvan::v1::MESSAGE_KIND_RECEIPT) {
     RETURN_IF_ERROR(states.Deliver(answer.message_id, answer.agency));
   }
+  if (answer.answer.signed_().kind() == congvan::v1::MESSAGE_KIND_DELIVERY_REPORT) {
+    for (const std::string& recipient : answer.failed_recipients) {
+      RETURN_IF_ERROR(CheckId("reported recipient", recipient));
+      RETURN_IF_ERROR(states.Fail(answer.message_id, recipient, answer.answer.reason()));
+    }
+  }
   return absl::OkStatus();
 }
 

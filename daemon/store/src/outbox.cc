@@ -177,11 +177,14 @@ absl::Status Store::MarkRetry(const std::string& entry_id, absl::Time next_attem
   return s.Commit(batch, "recording a failed attempt");
 }
 
-absl::Status Store::MarkFailed(const std::string& entry_id, const std::string& reason) {
+absl::Status Store::MarkFailed(const std::string& entry_id, const std::string& reason,
+                              const std::vector<NewOutboxEntry>& enqueue) {
   RETURN_IF_ERROR(CheckEntryId(entry_id));
   StoreState& s = *state_;
   std::string_view message_id = internal::MessageIdOfEntry(entry_id);
-  internal::ScopedMessageLocks locks(s.message_locks, {message_id});
+  std::vector<std::string_view> ids{message_id};
+  internal::AddMessageIds(enqueue, ids);
+  internal::ScopedMessageLocks locks(s.message_locks, ids);
   ASSIGN_OR_RETURN(OutboxRecord r, LoadEntry(s, entry_id));
   rocksdb::WriteBatch batch;
   Undue(s, entry_id, r, batch);
@@ -190,6 +193,7 @@ absl::Status Store::MarkFailed(const std::string& entry_id, const std::string& r
   (void)batch.Put(s.outbox, internal::EntryKey(entry_id), r.SerializeAsString());
   internal::DeliveryChanges states(s);
   for (const std::string& recipient : r.recipients()) RETURN_IF_ERROR(states.Fail(message_id, recipient, reason));
+  RETURN_IF_ERROR(internal::AddEntries(s, enqueue, batch, states));
   states.WriteInto(batch);
   return s.Commit(batch, "recording a failed delivery");
 }

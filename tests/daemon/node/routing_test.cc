@@ -162,7 +162,7 @@ TEST(Routing, AMinistryReachesEveryCommuneOfAProvinceWithOneSend) {
   for (const auto& [commune, list] : codes) EXPECT_EQ(list, std::vector<std::string>{"01"}) << commune;
 }
 
-// Shortens the sender's retry policy in its node.toml (before it starts).
+// Shortens a node's retry policy in its node.toml (before it starts).
 void SetRetry(const Cluster& cluster, const std::string& agency, const std::string& retry_table) {
   const std::string path = cluster.NodeConfig(agency);
   std::string text = ReadTestFile(path);
@@ -237,6 +237,34 @@ TEST(Routing, ARelayDownPastTheDeadlineShowsFailedThenDeliversWhenItReturns) {
   cluster.Start(kHaLong);
   ASSERT_TRUE(WaitFor([&] { return AllArrived(Track(cluster, "clerk-honggai", id), 1); }, 30))
       << cluster.Congvan("clerk-honggai", {"track", id}).out << cluster.Log(kHongGai);
+  EXPECT_EQ(Json(cluster.Congvan("clerk-baichay", {"inbox", "--json"})).size(), 1u);
+}
+
+TEST(Routing, ARelayThatGivesUpTellsTheSenderAndDeliversWhenTheHopReturns) {
+  Cluster cluster;
+  // Hạ Long takes the document but cannot reach Bãi Cháy before its deadline.
+  SetRetry(cluster, kHaLong,
+           "initial_backoff = \"100ms\"\nmax_backoff = \"300ms\"\ndelivery_deadline = \"2s\"\n"
+           "probe_interval = \"500ms\"\n");
+  cluster.Start(kHongGai);
+  cluster.Start(kHaLong);
+  const std::string id = SendSigned(cluster, "honggai", {kBaiChay}, "thong-bao", "%PDF-1.7 Thông báo");
+  ASSERT_FALSE(id.empty());
+  nlohmann::json track;
+  ASSERT_TRUE(WaitFor([&] {
+    track = Track(cluster, "clerk-honggai", id);
+    return track["recipients"][0]["state"] == "failed";
+  }, 30)) << track.dump() << cluster.Log(kHaLong);
+  // The relay's sealed report reached the sender: who gave up, on what hop.
+  ASSERT_EQ(track["reports"].size(), 1u);
+  const std::string reason = track["recipients"][0]["failure"];
+  EXPECT_THAT(reason, HasSubstr("relay " + std::string(kHaLong)));
+  EXPECT_THAT(reason, HasSubstr(kBaiChay));
+  EXPECT_THAT(cluster.Congvan("clerk-honggai", {"track", id}).out, HasSubstr("reported at"));
+
+  cluster.Start(kBaiChay);
+  ASSERT_TRUE(WaitFor([&] { return AllArrived(Track(cluster, "clerk-honggai", id), 1); }, 30))
+      << Track(cluster, "clerk-honggai", id).dump() << cluster.Log(kHaLong);
   EXPECT_EQ(Json(cluster.Congvan("clerk-baichay", {"inbox", "--json"})).size(), 1u);
 }
 

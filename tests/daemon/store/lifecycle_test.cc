@@ -164,6 +164,33 @@ TEST(StoreLifecycle, FailedDeliveriesAreListedForTheProbe) {
   EXPECT_TRUE(after.empty());
 }
 
+TEST(StoreLifecycle, ARelaysReportFailsItsRecipientsUntilTheirReceiptArrives) {
+  TempDir dir;
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(IssueDoc(*store, 2025, {"doc"}, {kCommuneA, kCommuneB}, kProvince));
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(0), 10));
+  ASSERT_OK(store->MarkDelivered(due[0].id, {}));
+  Answer report = MakeAnswer("msg-2025-1", kProvince, congvan::v1::MESSAGE_KIND_DELIVERY_REPORT,
+                             congvan::v1::STATUS_CODE_UNSPECIFIED, "t2");
+  report.answer.set_reason("relay gave up on commune A");
+  report.failed_recipients = {kCommuneA};
+  ASSERT_OK_AND_ASSIGN(bool added, store->AddAnswer(report));
+  EXPECT_TRUE(added);
+  ASSERT_OK_AND_ASSIGN(congvan::v1::TrackResponse track, store->Track("msg-2025-1"));
+  ASSERT_EQ(track.reports_size(), 1);
+  EXPECT_EQ(track.reports(0).reason(), "relay gave up on commune A");
+  ASSERT_EQ(track.recipients_size(), 2);  // the relay is not listed as a recipient
+  EXPECT_EQ(track.recipients(0).state(), congvan::v1::DELIVERY_STATE_FAILED);
+  EXPECT_EQ(track.recipients(0).failure(), "relay gave up on commune A");
+  EXPECT_EQ(track.recipients(1).state(), congvan::v1::DELIVERY_STATE_IN_TRANSIT);
+  // The relay kept trying: the receipt wins.
+  ASSERT_OK(store->AddAnswer(Receipt("msg-2025-1", kCommuneA)).status());
+  ASSERT_OK_AND_ASSIGN(congvan::v1::TrackResponse after, store->Track("msg-2025-1"));
+  EXPECT_EQ(after.recipients(0).state(), congvan::v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(after.recipients(0).failure(), "");
+}
+
 TEST(StoreLifecycle, TheRulesOfFifteenAndSixteen) {
   congvan::v1::InboxEntry e;
   e.set_message_id("m");

@@ -40,6 +40,10 @@ class DeliveryLoop {
   absl::Status DeliverDocument(const store::OutboxEntry& entry, std::vector<store::Answer>* receipts,
                                std::vector<store::NewOutboxEntry>* forward);
   absl::Status DeliverAnswer(const store::OutboxEntry& entry);
+  // At a relay, for a document delivery given up at its deadline: the
+  // entry carrying a sealed DeliveryReport to the document's sender (empty
+  // at the sender itself, for an answer, or when the report cannot be made).
+  std::vector<store::NewOutboxEntry> ReportToSender(const store::OutboxEntry& entry, const std::string& reason);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& agency);
   void Record(const store::OutboxEntry& entry, const absl::Status& outcome, std::vector<store::Answer> receipts,
               std::vector<store::NewOutboxEntry> forward);

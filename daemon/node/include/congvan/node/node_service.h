@@ -31,11 +31,22 @@ class NodeServiceImpl final : public v1::NodeService::Service {
   const Router& router_;
 };
 
-// Checks a receipt or status that arrives for this node or passes through
-// it: the seal verifies and is the answering agency's, the body parses and
-// names a message. Returns the answer as the store keeps it.
+// Checks a receipt, status or delivery report that arrives for this node or
+// passes through it: the seal verifies and is the answering agency's, the
+// body parses and names a message. Returns the answer as the store keeps it,
+// and the header digest the body names in `*header_sha256` when given.
 [[nodiscard]] absl::StatusOr<store::Answer> VerifyAnswer(const v1::SignedMessage& answer,
-                                                         const signer::TrustStore& trust, absl::Time at);
+                                                         const signer::TrustStore& trust, absl::Time at,
+                                                         std::string* header_sha256 = nullptr);
+
+// A relay's sealed report that it gave up delivering `message` to `next_hop`
+// for `recipients`.
+[[nodiscard]] absl::StatusOr<v1::SignedMessage> MakeDeliveryReport(const store::StoredMessage& message,
+                                                                   const std::string& relay,
+                                                                   const std::vector<std::string>& recipients,
+                                                                   const std::string& next_hop,
+                                                                   const std::string& reason,
+                                                                   const SealCredentials& seal, absl::Time now);
 
 }  // namespace congvan::node
 

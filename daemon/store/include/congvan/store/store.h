@@ -71,11 +71,14 @@ struct StoredMessage {
   absl::Time stored_at;
 };
 
-// A receipt or status of `agency` about a message.
+// A receipt, status or delivery report of `agency` about a message.
 struct Answer {
   std::string message_id;
-  std::string agency;                 // who answers (the recipient, or the sender for 13)
+  std::string agency;                 // who answers (the recipient, the sender for 13, the relay for a report)
   congvan::v1::TrackedAnswer answer;  // code, time, reason, and the SignedMessage
+  // A DELIVERY_REPORT: the recipients it names, which become FAILED with the
+  // answer's reason unless already delivered.
+  std::vector<std::string> failed_recipients;
 };
 
 // An inbox entry with the latest answer this node gave for it.
@@ -203,8 +206,10 @@ class Store {
   [[nodiscard]] absl::Status MarkRetry(const std::string& entry_id, absl::Time next_attempt,
                                        const std::string& error);
   // Gives up (deadline passed): the entry and its recipients become FAILED
-  // with `reason`; it is no longer due.
-  [[nodiscard]] absl::Status MarkFailed(const std::string& entry_id, const std::string& reason);
+  // with `reason`; it is no longer due. Queues `enqueue` with it (a relay's
+  // report to the sender).
+  [[nodiscard]] absl::Status MarkFailed(const std::string& entry_id, const std::string& reason,
+                                        const std::vector<NewOutboxEntry>& enqueue = {});
   // Every failed entry, oldest message first, at most `limit`.
   [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListFailed(size_t limit);
   // Queues a failed entry again (`congvan retry`). FAILED_PRECONDITION if it
@@ -212,9 +217,11 @@ class Store {
   [[nodiscard]] absl::Status Rearm(const std::string& entry_id, absl::Time next_attempt, absl::Time deadline);
 
   // --- answers (track)
-  // Stores a receipt or status, deduplicated by the SHA-256 of its body, and
-  // queues `enqueue` with it. A RECEIPT makes its agency DELIVERED. Returns
-  // false, writing nothing, if the same answer is already stored.
+  // Stores a receipt, status or delivery report, deduplicated by the SHA-256
+  // of its body, and queues `enqueue` with it. A RECEIPT makes its agency
+  // DELIVERED; a DELIVERY_REPORT makes its failed_recipients FAILED unless
+  // delivered. Returns false, writing nothing, if the same answer is
+  // already stored.
   [[nodiscard]] absl::StatusOr<bool> AddAnswer(const Answer& answer,
                                                const std::vector<NewOutboxEntry>& enqueue = {});
   [[nodiscard]] absl::StatusOr<std::vector<Answer>> ListAnswers(const std::string& message_id);
