@@ -194,11 +194,14 @@ nlohmann::json TrackJson(const v1::TrackResponse& response) {
     for (const v1::TrackedAnswer& a : r.answers()) {
       answers.push_back({{"code", StatusCodeDigits(a.code())}, {"time", a.time()}, {"reason", a.reason()}});
     }
+    nlohmann::json path = nlohmann::json::array();
+    for (const v1::TraceEntry& hop : r.path()) path.push_back({{"agency", hop.agency()}, {"time", hop.time()}});
     recipients.push_back({{"agency", r.agency()},
                           {"state", DeliveryStateName(r.state())},
                           {"failure", r.failure()},
                           {"via", r.via()},
-                          {"answers", std::move(answers)}});
+                          {"answers", std::move(answers)},
+                          {"path", std::move(path)}});
   }
   nlohmann::json requests = nlohmann::json::array();
   for (const v1::TrackedAnswer& a : response.requests()) {
@@ -236,7 +239,14 @@ std::string TrackText(const v1::TrackResponse& response) {
       table.AddRow({first ? r.agency() : "", first ? state : "", "-", "-", r.failure()});
     }
   }
-  return out + "\n" + table.Render();
+  out += "\n" + table.Render();
+  for (const v1::RecipientTrack& r : response.recipients()) {
+    if (r.path_size() < 3) continue;  // direct: nothing to show
+    std::string path;
+    for (const v1::TraceEntry& hop : r.path()) path += (path.empty() ? "" : " -> ") + hop.agency();
+    out += "path to " + r.agency() + ": " + path + "\n";
+  }
+  return out;
 }
 
 nlohmann::json SetStatusJson(const v1::StatusBody& status) {

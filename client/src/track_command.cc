@@ -27,7 +27,8 @@ void RegisterTrackCommand(CLI::App& app, int& exit_code) {
       "one row per answer, a failed delivery's reason in REASON.\n"
       "--json: {\"ok\": true, \"message_id\", \"number\", \"recipients\": [{\"agency\",\n"
       "  \"state\": \"queued|in transit|delivered|failed|unknown\", \"failure\": \"...\" (empty unless failed),\n"
-      "  \"via\": relay (in transit), \"answers\": [{\"code\": \"01\", \"time\", \"reason\"}]}],\n"
+      "  \"via\": relay (in transit), \"answers\": [{\"code\": \"01\", \"time\", \"reason\"}],\n"
+      "  \"path\": [{\"agency\", \"time\"}] (from the signed receipt)}],\n"
       "  \"requests\": [{\"code\": \"13\", \"time\", \"reason\"}], \"reports\": [{\"time\", \"reason\"}]}\n"
       "Exit: 0 shown; 1 the node refused (e.g. an unknown message) or could not be reached; 2 usage.");
   cmd->callback([flags, &exit_code] {

@@ -110,10 +110,10 @@ TEST(ClerkOutputTrack, JsonShape) {
   g12->set_failure("delivery deadline passed");
 
   EXPECT_EQ(TrackJson(r), nlohmann::json::parse(R"({"ok": true, "message_id": "0190-a", "number": 12, "recipients": [
-      {"agency": "000.00.00.H29", "state": "delivered", "failure": "", "via": "", "answers": [
+      {"agency": "000.00.00.H29", "state": "delivered", "failure": "", "via": "", "path": [], "answers": [
           {"code": "01", "time": "2026-11-22T03:00:01Z", "reason": ""},
           {"code": "02", "time": "2026-11-22T04:00:00Z", "reason": "thiếu chữ ký"}]},
-      {"agency": "000.00.00.G12", "state": "failed", "failure": "delivery deadline passed", "via": "", "answers": []}],
+      {"agency": "000.00.00.G12", "state": "failed", "failure": "delivery deadline passed", "via": "", "path": [], "answers": []}],
       "requests": [], "reports": []})"));
 
   const std::string text = TrackText(r);

@@ -187,6 +187,16 @@ grpc::Status ClerkServiceImpl::Track(grpc::ServerContext* context, const v1::Tra
   auto tracked = node_.store->Track(request->message_id());
   if (!tracked.ok()) return ToGrpcStatus(tracked.status());
   *response = *std::move(tracked);
+  // The path each recipient's receipt names (the receipt was verified when it arrived).
+  for (v1::RecipientTrack& recipient : *response->mutable_recipients()) {
+    for (const v1::TrackedAnswer& answer : recipient.answers()) {
+      v1::ReceiptBody body;
+      if (answer.signed_().kind() == v1::MESSAGE_KIND_RECEIPT && body.ParseFromString(answer.signed_().body())) {
+        *recipient.mutable_path() = body.trace();
+        break;
+      }
+    }
+  }
   return grpc::Status::OK;
 }
 

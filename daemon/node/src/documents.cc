@@ -287,7 +287,8 @@ absl::StatusOr<v1::DocumentHeader> VerifyEnvelope(const v1::Envelope& envelope, 
 
 absl::StatusOr<v1::SignedMessage> MakeReceipt(const v1::DocumentHeader& header, std::string_view header_bytes,
                                               const std::string& recipient, v1::StatusCode code,
-                                              const std::string& reason, const SealCredentials& seal, absl::Time now) {
+                                              const std::string& reason, const SealCredentials& seal, absl::Time now,
+                                              const std::vector<v1::TraceEntry>& path) {
   v1::ReceiptBody body;
   body.set_message_id(header.message_id());
   body.set_header_sha256(signer::Sha256(header_bytes));
@@ -295,6 +296,11 @@ absl::StatusOr<v1::SignedMessage> MakeReceipt(const v1::DocumentHeader& header, 
   body.set_code(code);
   body.set_reason(reason);
   body.set_time(FormatRfc3339(now));
+  for (const v1::TraceEntry& hop : path) {
+    v1::TraceEntry* entry = body.add_trace();
+    entry->set_agency(hop.agency());
+    entry->set_time(hop.time());
+  }
   return Seal(v1::MESSAGE_KIND_RECEIPT, body.SerializeAsString(), seal, now);
 }
 

@@ -1,5 +1,7 @@
 #include "congvan/node/node_service.h"
 
+#include <algorithm>
+
 #include "congvan/node/access.h"
 #include "congvan/node/grpc_status.h"
 #include "congvan/node/trace.h"
@@ -113,6 +115,13 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   RETURN_IF_ERROR(internal::ReceiveParts(reader, *upload, parts));
   if (context->IsCancelled()) return absl::CancelledError("the delivery was cancelled: nothing was stored");
 
+  // This node's hop of the trace: sealed when it relays the document further.
+  const bool relays = std::any_of(hops.begin(), hops.end(), [](const auto& hop) { return !hop.first.empty(); });
+  ASSIGN_OR_RETURN(v1::TraceEntry own_hop, MakeTraceEntry(envelope.trace(), header, envelope.document().body(),
+                                                          node_.agency(), peer.agency, relays, *node_.seal, now));
+  std::vector<v1::TraceEntry> path(envelope.trace().begin(), envelope.trace().end());
+  path.push_back(own_hop);
+
   store::ReceiveRequest request;
   request.upload = upload.get();
   request.received_at = now;
@@ -122,7 +131,7 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
       for (const std::string& recipient : recipients) {
         ASSIGN_OR_RETURN(v1::SignedMessage receipt,
                          MakeReceipt(header, envelope.document().body(), recipient, v1::STATUS_CODE_ARRIVED, "",
-                                     *node_.seal, now));
+                                     *node_.seal, now, path));
         store::LocalDelivery local;
         local.recipient = recipient;
         local.receipt.set_code(v1::STATUS_CODE_ARRIVED);
@@ -142,9 +151,7 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   request.document.mutable_document()->CopyFrom(envelope.document());
   *request.document.mutable_leader_signatures() = envelope.leader_signatures();
   *request.document.mutable_trace() = envelope.trace();
-  ASSIGN_OR_RETURN(*request.document.add_trace(),
-                   MakeTraceEntry(envelope.trace(), header, envelope.document().body(), node_.agency(), peer.agency,
-                                  !request.forward.empty(), *node_.seal, now));
+  *request.document.add_trace() = std::move(own_hop);
   ASSIGN_OR_RETURN(store::ReceiveResult result, node_.store->Receive(request));
   if (!request.forward.empty()) node_.wake_delivery();
   for (v1::SignedMessage& receipt : result.receipts) *response->add_receipts() = std::move(receipt);

@@ -122,6 +122,11 @@ TEST(Routing, CommuneToACommuneOfAnotherProvinceThroughFiveRelaysWithTheTraceOfR
     const bool relay = i > 0 && i + 1 < fetched["trace"].size();
     EXPECT_EQ(fetched["trace"][i]["signed"], relay) << "hop " << i;
   }
+  // The sender sees the same path, from the recipient's signed receipt.
+  nlohmann::json sender_view = Track(cluster, "clerk-honggai", id);
+  EXPECT_EQ(Agencies(sender_view["recipients"][0]["path"]), expected_path);
+  EXPECT_THAT(cluster.Congvan("clerk-honggai", {"track", id}).out,
+              HasSubstr("path to " + std::string(kHoanKiem) + ": " + kHongGai + " -> " + kHaLong));
   // The answer travels the same way back.
   ASSERT_EQ(cluster.Congvan("clerk-hoankiem", {"set-status", id, "--code", "03"}).exit_code, 0);
   EXPECT_TRUE(WaitFor([&] {
@@ -156,6 +161,13 @@ TEST(Routing, AMinistryReachesEveryCommuneOfAProvinceWithOneSend) {
     nlohmann::json fetched = Json(cluster.Congvan(clerk, {"fetch", id, "--out", cluster.File(commune), "--json"}));
     nlohmann::json route = Json(cluster.Congvan("operator-g12", {"route", commune, "--json"}));
     EXPECT_EQ(Agencies(fetched["trace"]), Agencies(route["hops"])) << commune;
+    EXPECT_EQ(fetched["trace"].size(), 5u) << commune;  // G12, the axis, the province, the district, the commune
+  }
+  // The sender sees each recipient's path, from its signed receipt.
+  nlohmann::json track = Track(cluster, "clerk-g12", id);
+  for (const auto& recipient : track["recipients"]) {
+    nlohmann::json route = Json(cluster.Congvan("operator-g12", {"route", recipient["agency"], "--json"}));
+    EXPECT_EQ(Agencies(recipient["path"]), Agencies(route["hops"])) << recipient["agency"];
   }
   auto codes = Codes(Track(cluster, "clerk-g12", id));
   ASSERT_EQ(codes.size(), communes.size());

@@ -121,12 +121,14 @@ struct VerifiedSeal {
                                                                 const DocumentLimits& limits);
 
 // A signed receipt of `recipient` for the document whose header bytes are
-// `header_bytes`.
+// `header_bytes`, naming the `path` it took (each hop's agency and time; the
+// relays' sealed statements are left out).
 [[nodiscard]] absl::StatusOr<v1::SignedMessage> MakeReceipt(const v1::DocumentHeader& header,
                                                             std::string_view header_bytes,
                                                             const std::string& recipient, v1::StatusCode code,
                                                             const std::string& reason, const SealCredentials& seal,
-                                                            absl::Time now);
+                                                            absl::Time now,
+                                                            const std::vector<v1::TraceEntry>& path = {});
 
 }  // namespace congvan::node
 
