@@ -333,7 +333,8 @@ absl::Status ClerkServiceImpl::DoRetry(grpc::ServerContext* context, const v1::R
   }
   if (response->peers().empty()) {
     return absl::FailedPreconditionError("no delivery of " + request.message_id() +
-                                         " has failed here: nothing to retry (see `congvan track`)");
+                                         " has failed at this node: nothing to retry here (a relay that reported "
+                                         "a failure keeps trying by itself; see `congvan track`)");
   }
   node_.wake_delivery();
   return absl::OkStatus();
