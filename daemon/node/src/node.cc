@@ -89,6 +89,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(config::NodeConfig config, Nod
   ASSIGN_OR_RETURN(node->people_server_, StartServer(context.config.listen.people, credentials,
                                                      node->clerk_service_.get(), context.config.limits,
                                                      &node->people_port_));
+  if (context.config.listen.metrics.has_value()) {
+    ASSIGN_OR_RETURN(node->metrics_server_, MetricsServer::Start(*context.config.listen.metrics, context.metrics));
+  }
   node->delivery_->Start();
   node->delivery_->Wake();  // what was queued before a restart is due now
   return node;
@@ -101,6 +104,7 @@ void Node::Wait() {
 }
 
 void Node::Shutdown() {
+  if (metrics_server_) metrics_server_->Stop();
   if (delivery_) delivery_->Stop();
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   if (peers_server_) peers_server_->Shutdown(deadline);
