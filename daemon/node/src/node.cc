@@ -35,6 +35,10 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const config::NetAddre
   // 200 MB/s.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 << 20);
+  // gRPC sets SO_REUSEPORT by default: a second node started on a port that
+  // another one serves would bind it too, and the kernel would share the
+  // connections between two agencies. A port in use must fail the start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(address.ToString(), std::move(credentials), port);
   builder.RegisterService(service);
   const int max_message = static_cast<int>(limits.max_header_bytes + limits.chunk_bytes + (1 << 20));
