@@ -13,8 +13,8 @@ packages=(
   libssl-dev openssl libbotan-2-dev libp11-kit-dev softhsm2 opensc
   # storage
   librocksdb-dev
-  # config, CLI, logging, JSON
-  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  # config, CLI, logging, JSON, the metrics' HTTP server
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
   # tests and demo
   libgtest-dev libgmock-dev jq curl procps
 )

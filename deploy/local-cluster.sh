@@ -28,7 +28,7 @@ fi
 agencies() { for f in "$dir"/nodes/*/node.toml; do basename "$(dirname "$f")"; done; }
 pid_of() { cat "$dir/run/$1.pid" 2>/dev/null; }
 running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
-ports() { grep -E '^(peers|people) *=' "$dir/nodes/$1/node.toml" | sed -E 's/ *#.*//; s/"//g; s/ *= */=/' | tr '\n' ' '; }
+ports() { grep -E '^(peers|people|metrics) *=' "$dir/nodes/$1/node.toml" | sed -E 's/ *#.*//; s/"//g; s/ *= */=/' | tr '\n' ' '; }
 
 start() {
   [ -n "$congvand" ] && [ -x "$congvand" ] || { echo "$0: congvand not found (build it, or set CONGVAND)" >&2; exit 1; }

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "congvan/pki/pki.h"
 #include "congvan/signer/certificate.h"
 #include "congvan/signer/status_macros.h"
 #include "files.h"
@@ -19,6 +20,7 @@ constexpr char kLoopback[] = "127.0.0.1";
 struct NodePorts {
   int peers;
   int people;
+  int metrics;
 };
 
 // Text for a "# ..." comment: names come from the topology file, where a
@@ -66,7 +68,8 @@ std::string NodeToml(const PkiLayout& layout, const Topology& topology, const Ag
       "data_dir = ", PathValue(dir, layout.NodeDataDir(agency.id)), "\n",
       "topology = ", PathValue(dir, layout.Topology()), "\n\n",
       "[listen]\n", "peers = ", TomlString(Address(own.peers)), "    # other agencies' nodes\n",
-      "people = ", TomlString(Address(own.people)), "   # this agency's people\n\n",
+      "people = ", TomlString(Address(own.people)), "   # this agency's people\n",
+      "metrics = ", TomlString(Address(own.metrics)), "  # Prometheus, plain HTTP: loopback only\n\n",
       "[seal]\n", "cert = ", PathValue(dir, layout.SealCert(agency.id)), "\n",
       "key = ", PathValue(dir, layout.SealKey(agency.id)), "\n\n",
       "[tls]\n", "cert = ", PathValue(dir, layout.NodeTlsCert(agency.id)), "\n",
@@ -115,23 +118,25 @@ std::string ProfileToml(const PkiLayout& layout, const Agency& agency, const Per
 }  // namespace
 
 absl::Status CheckBasePort(int base_port, size_t agencies) {
-  const int64_t last = int64_t{base_port} + 2 * static_cast<int64_t>(agencies) - 1;
+  const int64_t last = int64_t{base_port} + kPortsPerAgency * static_cast<int64_t>(agencies) - 1;
   if (base_port < 1024 || last > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "base port ", base_port, " does not fit: ", agencies, " agencies need ", 2 * agencies,
-        " ports from the base port, all within 1024..65535 (the highest base port here is ", 65536 - 2 * agencies,
-        ")"));
+        "base port ", base_port, " does not fit: ", agencies, " agencies need ", kPortsPerAgency * agencies,
+        " ports from the base port, all within 1024..65535 (the highest base port here is ",
+        65536 - kPortsPerAgency * static_cast<int64_t>(agencies), ")"));
   }
   return absl::OkStatus();
 }
 
 absl::Status WriteNodeFiles(const PkiLayout& layout, const Topology& topology, int base_port) {
   RETURN_IF_ERROR(CheckBasePort(base_port, topology.agencies().size()));
+  // Peers and people ports in pairs, as before metrics existed, so that
+  // those of an existing layout do not move; then one metrics port each.
   std::map<AgencyId, NodePorts> ports;
-  int next = base_port;
-  for (const Agency& agency : topology.agencies()) {
-    ports.emplace(agency.id, NodePorts{next, next + 1});
-    next += 2;
+  const int agencies = static_cast<int>(topology.agencies().size());
+  for (int i = 0; i < agencies; ++i) {
+    ports.emplace(topology.agencies()[static_cast<size_t>(i)].id,
+                  NodePorts{base_port + 2 * i, base_port + 2 * i + 1, base_port + 2 * agencies + i});
   }
   for (const Agency& agency : topology.agencies()) {
     RETURN_IF_ERROR(MakeDir(layout.NodeDir(agency.id)));

@@ -13,7 +13,7 @@
 
 namespace congvan::pki::internal {
 
-// OK when base_port .. base_port + 2 * agencies - 1 are all ports of an
+// OK when base_port .. base_port + kPortsPerAgency * agencies - 1 are all ports of an
 // unprivileged user (1024..65535); INVALID_ARGUMENT saying why otherwise.
 [[nodiscard]] absl::Status CheckBasePort(int base_port, size_t agencies);
 
@@ -21,8 +21,8 @@ namespace congvan::pki::internal {
 // TLS files, trust anchor and CRLs, data_dir nodes/<ID>/data, the copy of
 // the topology, parent and children with their addresses, the agency's
 // people and roles) and people/<login>/profile.toml for every person. The
-// i-th agency listens on 127.0.0.1:base_port+2i (peers) and
-// 127.0.0.1:base_port+2i+1 (people).
+// i-th of N agencies listens on 127.0.0.1:base_port+2i (peers),
+// 127.0.0.1:base_port+2i+1 (people) and 127.0.0.1:base_port+2N+i (metrics).
 // Paths inside the files are relative to the files, so the PKI directory may
 // be moved (tokens excepted: softhsm2.conf holds absolute paths).
 [[nodiscard]] absl::Status WriteNodeFiles(const PkiLayout& layout, const Topology& topology, int base_port);

@@ -135,7 +135,7 @@ void RegisterPkiCommands(CLI::App& app, int& exit_code) {
   init->add_option("--pkcs11-module", init_flags->pkcs11_module, "PKCS#11 module for the tokens")
       ->capture_default_str();
   init->add_option("--base-port", init_flags->base_port,
-                   "First of the nodes' ports on 127.0.0.1 (two per agency, in topology order)")
+                   "First of the nodes' ports on 127.0.0.1 (three per agency: peers and people in pairs in topology order, then metrics)")
       ->check(CLI::Range(1024, 65535))
       ->capture_default_str();
   init->add_flag("--json", init_flags->json, "Print the result as JSON");

@@ -43,7 +43,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::cout << "congvand " << agency << ": serving peers on port " << (*node)->peers_port() << ", people on port "
-            << (*node)->people_port() << std::endl;
+            << (*node)->people_port();
+  if ((*node)->metrics_port() != 0) std::cout << ", metrics on port " << (*node)->metrics_port();
+  std::cout << std::endl;
   std::thread waiter([&signals, &node] {
     int signal = 0;
     sigwait(&signals, &signal);

@@ -3,22 +3,36 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
 namespace congvan::testing {
 namespace {
 
-constexpr int kAgencies = 12;  // deploy/topologies/sample.toml
+// Ports per agency that `pki init` gives out: peers, people, metrics
+// (certs/README.md, "Node configurations and profiles").
+constexpr int kPortsPerAgency = 3;
+// Clusters live in [kLowestPort, kEphemeralPorts): below Linux's default
+// ephemeral range, so that no outgoing connection takes a node's port
+// between the check and the node's start.
+constexpr int kLowestPort = 20000;
+constexpr int kEphemeralPorts = 32768;
+// Shared by every test process of the machine, whatever their TMPDIR.
+constexpr char kPortLockDir[] = "/tmp/congvan-test-ports";
 
 bool PortFree(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -31,17 +45,63 @@ bool PortFree(int port) {
   return ok;
 }
 
-int FreeBasePort() {
-  std::mt19937 random(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    // Blocks of 2 x kAgencies ports between 20000 and 60000.
-    int base = 20000 + static_cast<int>(random() % (40000 / (2 * kAgencies))) * 2 * kAgencies;
-    bool all = true;
-    for (int p = base; p < base + 2 * kAgencies && all; ++p) all = PortFree(p);
-    if (all) return base;
+// Takes the lock of `port` (non-blocking); -1 when another cluster holds it.
+// The kernel drops the lock when its holder dies, so a crashed test leaves
+// nothing to clean up.
+int LockPort(int port) {
+  const std::string path = std::string(kPortLockDir) + "/" + std::to_string(port);
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return -1;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return -1;
   }
-  std::cerr << "cluster: no free port range\n";
+  return fd;
+}
+
+// A base port whose `count` ports are free and locked for this cluster
+// (their lock files' descriptors go to `locks`).
+int ReserveBasePort(int count, std::vector<int>* locks) {
+  mkdir(kPortLockDir, 0777);
+  chmod(kPortLockDir, 01777);  // other users' tests share it (fails harmlessly if not ours)
+  const int slots = std::max(1, (kEphemeralPorts - kLowestPort) / count);
+  std::mt19937 random(static_cast<unsigned>(getpid()) ^ static_cast<unsigned>(time(nullptr)));
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    const int base = kLowestPort + static_cast<int>(random() % static_cast<unsigned>(slots)) * count;
+    bool all = base + count <= 65536;
+    for (int p = base; p < base + count && all; ++p) {
+      const int fd = LockPort(p);
+      if (fd >= 0) locks->push_back(fd);
+      all = fd >= 0 && PortFree(p);
+    }
+    if (all) return base;
+    for (int fd : *locks) close(fd);
+    locks->clear();
+  }
+  std::cerr << "cluster: no free range of " << count << " ports\n";
   std::abort();
+}
+
+// The agency IDs of a topology file, in order: the `id` of each [[agency]]
+// table. (The tests cannot link congvan::pki; the files they use are plain.)
+std::vector<std::string> AgencyIds(const std::string& topology) {
+  std::ifstream in(topology);
+  if (!in) {
+    std::cerr << "cluster: cannot read the topology " << topology << "\n";
+    std::abort();
+  }
+  std::vector<std::string> ids;
+  std::string line, table;
+  while (std::getline(in, line)) {
+    line.erase(0, line.find_first_not_of(" \t"));
+    if (line.rfind("[", 0) == 0) {
+      table = line.substr(0, line.find(']') + 2);
+    } else if (table == "[[agency]]" && line.rfind("id", 0) == 0 && line.find('=') != std::string::npos) {
+      const size_t open = line.find('"');
+      ids.push_back(line.substr(open + 1, line.find('"', open + 1) - open - 1));
+    }
+  }
+  return ids;
 }
 
 double StatusFieldMiB(pid_t pid, const std::string& field) {
@@ -63,10 +123,12 @@ bool WaitFor(const std::function<bool()>& done, int seconds) {
   return done();
 }
 
-Cluster::Cluster() : pki_dir_(tmp_.File("pki")) {
-  RunResult init = Run({Bin("congvan"), "pki", "init", "--topology",
-                        std::string(CONGVAN_SOURCE_DIR) + "/deploy/topologies/sample.toml", "--out", pki_dir_,
-                        "--key-type", "p256", "--base-port", std::to_string(FreeBasePort())});
+Cluster::Cluster(ClusterOptions options) : pki_dir_(tmp_.File("pki")) {
+  if (options.topology.empty()) options.topology = std::string(CONGVAN_SOURCE_DIR) + "/deploy/topologies/sample.toml";
+  agencies_ = AgencyIds(options.topology);
+  const int base = ReserveBasePort(kPortsPerAgency * static_cast<int>(agencies_.size()), &port_locks_);
+  RunResult init = Run({Bin("congvan"), "pki", "init", "--topology", options.topology, "--out", pki_dir_,
+                        "--key-type", "p256", "--base-port", std::to_string(base)});
   if (init.exit_code != 0) {
     std::cerr << "cluster: pki init failed: " << init.err << "\n";
     std::abort();
@@ -74,10 +136,9 @@ Cluster::Cluster() : pki_dir_(tmp_.File("pki")) {
 }
 
 Cluster::~Cluster() {
-  for (auto& [agency, pid] : nodes_) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
+  for (auto& [agency, pid] : nodes_) kill(pid, SIGKILL);
+  for (auto& [agency, pid] : nodes_) waitpid(pid, nullptr, 0);
+  for (int fd : port_locks_) close(fd);
 }
 
 std::string Cluster::Log(const std::string& agency) const {
@@ -87,18 +148,22 @@ std::string Cluster::Log(const std::string& agency) const {
   return ss.str();
 }
 
-void Cluster::Start(const std::string& agency) {
+size_t Cluster::Servings(const std::string& agency) const {
+  const std::string text = Log(agency);
+  size_t n = 0;
+  for (size_t at = text.find("serving"); at != std::string::npos; at = text.find("serving", at + 1)) ++n;
+  return n;
+}
+
+pid_t Cluster::Spawn(const std::string& agency) {
   const std::string log = tmp_.File("node-" + agency + ".log");
-  // Serving once it says so; each start appends one more line to the log.
-  auto servings = [&] {
-    const std::string text = Log(agency);
-    size_t n = 0;
-    for (size_t at = text.find("serving"); at != std::string::npos; at = text.find("serving", at + 1)) ++n;
-    return n;
-  };
-  const size_t before = servings();
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    // A test binary that dies (an abort, a crash) takes its nodes with it.
+    // (The signal follows the forking thread: tests fork from their main one.)
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
@@ -106,8 +171,15 @@ void Cluster::Start(const std::string& agency) {
     _exit(127);
   }
   nodes_[agency] = pid;
+  return pid;
+}
+
+void Cluster::Start(const std::string& agency) {
+  // Serving once it says so; each start appends one more line to the log.
+  const size_t before = Servings(agency);
+  const pid_t pid = Spawn(agency);
   for (int i = 0; i < 300; ++i) {
-    if (servings() > before) return;
+    if (Servings(agency) > before) return;
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
       nodes_.erase(agency);
@@ -118,6 +190,38 @@ void Cluster::Start(const std::string& agency) {
   }
   std::cerr << "cluster: congvand " << agency << " did not start in 15 s:\n" << Log(agency) << "\n";
   std::abort();
+}
+
+::testing::AssertionResult Cluster::StartAll(const std::vector<std::string>& agencies) {
+  std::map<std::string, size_t> before;
+  for (const std::string& agency : agencies) before[agency] = Servings(agency);
+  for (const std::string& agency : agencies) Spawn(agency);
+  std::set<std::string> waiting(agencies.begin(), agencies.end());
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60 + static_cast<int>(agencies.size()));
+  while (!waiting.empty()) {
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      const std::string& agency = *it;
+      if (Servings(agency) > before[agency]) {
+        it = waiting.erase(it);
+        continue;
+      }
+      int status = 0;
+      if (waitpid(nodes_.at(agency), &status, WNOHANG) == nodes_.at(agency)) {
+        nodes_.erase(agency);
+        return ::testing::AssertionFailure() << "congvand " << agency << " exited at start:\n" << Log(agency);
+      }
+      ++it;
+    }
+    if (waiting.empty()) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      return ::testing::AssertionFailure() << waiting.size() << " of " << agencies.size()
+                                           << " nodes did not start in time, e.g. " << *waiting.begin() << ":\n"
+                                           << Log(*waiting.begin());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return ::testing::AssertionSuccess();
 }
 
 void Cluster::Kill(const std::string& agency) {
@@ -146,6 +250,48 @@ RunResult Cluster::Congvan(const std::string& login, std::vector<std::string> ar
   std::map<std::string, std::string> env;
   if (!login.empty()) env["CONGVAN_PROFILE"] = Profile(login);
   return Run(args, env);
+}
+
+std::string Cluster::Metrics(const std::string& agency) const {
+  // `metrics = "127.0.0.1:PORT"  # ...` in [listen], as pki init writes it.
+  std::ifstream in(NodeConfig(agency));
+  std::string line, address;
+  while (std::getline(in, line)) {
+    if (line.rfind("metrics", 0) != 0 || line.find('=') == std::string::npos) continue;
+    const size_t open = line.find('"');
+    address = line.substr(open + 1, line.find('"', open + 1) - open - 1);
+  }
+  if (address.empty()) {
+    ADD_FAILURE() << NodeConfig(agency) << " has no listen.metrics";
+    return "";
+  }
+  RunResult r = Run({"curl", "-sS", "--fail", "--max-time", "20", "-g", "http://" + address + "/metrics"});
+  if (r.exit_code != 0) {
+    ADD_FAILURE() << "GET http://" << address << "/metrics of " << agency << " failed: " << r.err;
+    return "";
+  }
+  return r.out;
+}
+
+double MetricValue(const std::string& text, const std::string& series) {
+  const std::map<std::string, double> all = MetricSeries(text, series.substr(0, series.find('{')));
+  const auto it = all.find(series);
+  return it == all.end() ? 0 : it->second;
+}
+
+std::map<std::string, double> MetricSeries(const std::string& text, const std::string& family) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(family, 0) != 0 || line.size() <= family.size()) continue;
+    const char next = line[family.size()];
+    if (next != '{' && next != ' ') continue;  // another family with this prefix
+    // The value follows the last space (a label value may hold spaces; the value cannot).
+    const size_t space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
 }
 
 }  // namespace congvan::testing

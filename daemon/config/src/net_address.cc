@@ -1,5 +1,7 @@
 #include "congvan/config/net_address.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -30,6 +32,13 @@ std::string NetAddress::ToString() const {
 }
 
 bool NetAddress::IsWildcard() const { return host.empty() || host == "0.0.0.0" || host == "::"; }
+
+bool NetAddress::IsLoopback() const {
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
 
 absl::StatusOr<NetAddress> ParseNetAddress(std::string_view text, bool allow_port_zero) {
   const std::string quoted = absl::StrCat("'", std::string(text), "'");

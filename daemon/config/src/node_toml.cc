@@ -21,26 +21,46 @@ TableReader Sub(const TableReader& parent, const toml::table& table, std::string
   return TableReader(table, parent.Key(key), parent.base_dir(), parent.problems());
 }
 
+// Two listen addresses collide when they share a port on the same host or
+// on every host.
+bool Collide(const NetAddress& a, const NetAddress& b) {
+  return a.port != 0 && a.port == b.port && (a.host == b.host || a.IsWildcard() || b.IsWildcard());
+}
+
 void ReadListen(const TableReader& top, ListenConfig* listen) {
   const toml::table* table =
       top.Table("listen", true, "a [listen] table with peers = \"host:port\" and people = \"host:port\"");
   if (table == nullptr) return;
   TableReader r = Sub(top, *table, "listen");
-  r.CheckKeys({"peers", "people"});
+  r.CheckKeys({"peers", "people", "metrics"});
   if (auto a = r.Address("peers", true, true, "where other agencies' nodes connect, e.g. \"0.0.0.0:27400\"")) {
     listen->peers = *a;
   }
   if (auto a = r.Address("people", true, true, "where this agency's people connect, e.g. \"0.0.0.0:27401\"")) {
     listen->people = *a;
   }
-  // Two listen addresses collide when they share a port on the same host or
-  // on every host.
-  const NetAddress& a = listen->peers;
-  const NetAddress& b = listen->people;
-  if (a.port != 0 && a.port == b.port && (a.host == b.host || a.IsWildcard() || b.IsWildcard())) {
-    r.Invalid("people", absl::StrCat("port ", b.port, " is also listen.peers' port (", a.ToString(),
-                                     "); give each its own port"));
+  if (Collide(listen->peers, listen->people)) {
+    r.Invalid("people", absl::StrCat("port ", listen->people.port, " is also listen.peers' port (",
+                                     listen->peers.ToString(), "); give each its own port"));
   }
+  std::optional<NetAddress> metrics = r.Address("metrics", false, true);
+  if (!metrics.has_value()) return;
+  if (!metrics->IsLoopback()) {
+    // The metrics server has neither TLS nor client certificates.
+    r.Invalid("metrics", "'" + metrics->ToString() +
+                             "' is not a loopback address: the metrics are served over plain HTTP without "
+                             "authentication, so only 127.0.0.0/8 or [::1] (e.g. \"127.0.0.1:27500\"); let a local "
+                             "Prometheus or a TLS proxy scrape it");
+    return;
+  }
+  for (const auto& [other, key] : {std::pair{&listen->peers, "peers"}, std::pair{&listen->people, "people"}}) {
+    if (Collide(*other, *metrics)) {
+      r.Invalid("metrics", absl::StrCat("port ", metrics->port, " is also listen.", key, "' port (", other->ToString(),
+                                        "); give each its own port"));
+      return;
+    }
+  }
+  listen->metrics = *metrics;
 }
 
 void ReadTokenConfig(const TableReader& r, const std::string& path, SealConfig* seal) {
@@ -138,9 +158,8 @@ class PeerReader {
       }
     }
     if (address.has_value()) {
-      if (*address == parts_.listen.peers || *address == parts_.listen.people) {
-        r.Invalid("address", address->ToString() + " is this node's own " +
-                                 (*address == parts_.listen.peers ? "listen.peers" : "listen.people") + " address");
+      if (const char* own = OwnListenKey(*address)) {
+        r.Invalid("address", address->ToString() + " is this node's own " + own + " address");
         ok = false;
       } else if (auto [it, inserted] = addresses_.emplace(address->ToString(), key); !inserted) {
         r.Invalid("address", address->ToString() + " is also the address of " + it->second);
@@ -163,6 +182,14 @@ class PeerReader {
   }
 
  private:
+  // The listen key whose address is `address`, or nullptr.
+  const char* OwnListenKey(const NetAddress& address) const {
+    if (address == parts_.listen.peers) return "listen.peers";
+    if (address == parts_.listen.people) return "listen.people";
+    if (address == parts_.listen.metrics) return "listen.metrics";
+    return nullptr;
+  }
+
   const TableReader& peers_;
   const NodeParts& parts_;
   std::map<signer::AgencyId, std::string> agencies_;  // -> the key of its entry

@@ -130,6 +130,7 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
   ASSIGN_OR_RETURN(store::IssueResult issued,
                    node_.store->Issue({node_.agency(), year, upload.get(), now}, build));
   node_.wake_delivery();
+  node_.metrics.Add("congvan_documents_issued_total");
   response->set_message_id(issued.message_id);
   response->set_year(issued.year);
   response->set_number(issued.number);

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "absl/random/random.h"
 #include "congvan/node/node_service.h"
 #include "congvan/node/tls.h"
@@ -88,6 +90,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> DeliveryLoop::ChannelTo(const std
 
 absl::Status DeliveryLoop::DeliverDocument(const store::OutboxEntry& entry, std::vector<store::Answer>* receipts,
                                            std::vector<store::NewOutboxEntry>* forward) {
+  const auto started = std::chrono::steady_clock::now();  // the node's clock may be a test's fake
   ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(entry.message_id));
   ASSIGN_OR_RETURN(auto channel, ChannelTo(entry.peer));
   auto stub = v1::NodeService::NewStub(channel);
@@ -152,6 +155,9 @@ absl::Status DeliveryLoop::DeliverDocument(const store::OutboxEntry& entry, std:
       forward->push_back(std::move(carry));
     }
   }
+  node_.metrics.Add("congvan_delivery_bytes_total", {{"peer", entry.peer}}, static_cast<double>(total));
+  node_.metrics.Observe("congvan_delivery_seconds", {},
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return absl::OkStatus();
 }
 
@@ -193,6 +199,9 @@ void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& o
                           std::vector<store::Answer> receipts, std::vector<store::NewOutboxEntry> forward) {
   absl::Status recorded;
   const absl::Time now = node_.now();
+  const char* result = outcome.ok() ? "delivered" : now >= entry.deadline ? "failed" : "retry";
+  node_.metrics.Add(entry.answer.has_value() ? "congvan_answers_forwarded_total" : "congvan_deliveries_total",
+                    {{"peer", entry.peer}, {"result", result}});
   if (outcome.ok()) {
     recorded = node_.store->MarkDelivered(entry.id, receipts, forward);
     if (recorded.ok() && !forward.empty()) Wake();

@@ -35,6 +35,10 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartServer(const config::NetAddre
   // 200 MB/s.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 4 << 20);
+  // gRPC sets SO_REUSEPORT by default: a second node started on a port that
+  // another one serves would bind it too, and the kernel would share the
+  // connections between two agencies. A port in use must fail the start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(address.ToString(), std::move(credentials), port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   const int max_message = static_cast<int>(limits.max_header_bytes + limits.chunk_bytes + (1 << 20));
@@ -91,6 +95,9 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(config::NodeConfig config, Nod
                                                      {node->clerk_service_.get(), node->operator_service_.get()},
                                                      context.config.limits,
                                                      &node->people_port_));
+  if (context.config.listen.metrics.has_value()) {
+    ASSIGN_OR_RETURN(node->metrics_server_, MetricsServer::Start(*context.config.listen.metrics, context.metrics));
+  }
   node->delivery_->Start();
   node->delivery_->Wake();  // what was queued before a restart is due now
   return node;
@@ -103,6 +110,7 @@ void Node::Wait() {
 }
 
 void Node::Shutdown() {
+  if (metrics_server_) metrics_server_->Stop();
   if (delivery_) delivery_->Stop();
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   if (peers_server_) peers_server_->Shutdown(deadline);

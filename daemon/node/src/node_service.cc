@@ -9,6 +9,31 @@
 #include "part_stream.h"
 
 namespace congvan::node {
+namespace {
+
+// Counts a Deliver call when it ends, however it ends: by the calling peer
+// ("unknown" until it is identified as one) and result ("rejected" unless
+// it was stored or a duplicate), and the part bytes stored.
+class ReceivedCount {
+ public:
+  explicit ReceivedCount(Metrics& metrics) : metrics_(metrics) {}
+  ~ReceivedCount() { metrics_.Add("congvan_received_total", {{"peer", peer}, {"result", result}}); }
+  void Stored(const std::vector<internal::ExpectedPart>& parts) {
+    result = "stored";
+    uint64_t bytes = 0;
+    for (const internal::ExpectedPart& part : parts) bytes += part.size;
+    metrics_.Add("congvan_received_bytes_total", {{"peer", peer}}, static_cast<double>(bytes));
+  }
+
+  std::string peer = "unknown";
+  const char* result = "rejected";
+
+ private:
+  Metrics& metrics_;
+};
+
+}  // namespace
+
 absl::StatusOr<store::Answer> VerifyAnswer(const v1::SignedMessage& answer, const signer::TrustStore& trust,
                                            absl::Time at, std::string* header_sha256) {
   ASSIGN_OR_RETURN(VerifiedSeal seal, VerifySeal(answer, trust, at));
@@ -80,7 +105,9 @@ grpc::Status NodeServiceImpl::Deliver(grpc::ServerContext* context, grpc::Server
 
 absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::ServerReader<v1::DeliverRequest>* reader,
                                         v1::DeliverResponse* response) {
+  ReceivedCount count(node_.metrics);
   ASSIGN_OR_RETURN(Caller peer, AuthorizePeer(*context, node_));
+  count.peer = peer.agency;
   v1::DeliverRequest first;
   if (!reader->Read(&first) || !first.has_envelope()) {
     return absl::InvalidArgumentError("a Deliver stream must begin with the envelope");
@@ -96,6 +123,7 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   ASSIGN_OR_RETURN(auto known, node_.store->KnownReceipts(header.message_id()));
   if (known.has_value()) {
     for (v1::SignedMessage& receipt : *known) *response->add_receipts() = std::move(receipt);
+    count.result = "duplicate";
     return absl::OkStatus();
   }
 
@@ -153,6 +181,7 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   *request.document.mutable_trace() = envelope.trace();
   *request.document.add_trace() = std::move(own_hop);
   ASSIGN_OR_RETURN(store::ReceiveResult result, node_.store->Receive(request));
+  count.Stored(parts);
   if (!request.forward.empty()) node_.wake_delivery();
   for (v1::SignedMessage& receipt : result.receipts) *response->add_receipts() = std::move(receipt);
   return absl::OkStatus();

@@ -30,6 +30,7 @@ TEST(CheckNodeConfig, ReportsEveryProblemAtOnce) {
   std::string toml = kFullNodeToml;
   toml = Replace(toml, "agency_name", "agency_nmae");                             // a typo
   toml = Replace(toml, "people = \"127.0.0.1:27407\"", "people = \"localhost\"");  // no port
+  toml = Replace(toml, "metrics = \"127.0.0.1:27408\"", "metrics = \"0.0.0.0:27408\"");  // not loopback
   toml = Replace(toml, "cert = \"seal.pem\"", "cert = \"/no/such/seal.pem\"");      // missing file
   toml = Replace(toml, "address = \"axis.gov.vn:27400\"", "address = \"axis.gov.vn\"");
   toml = Replace(toml, "roles = [\"clerk\"]", "roles = [\"clerk\", \"boss\"]");
@@ -42,6 +43,7 @@ TEST(CheckNodeConfig, ReportsEveryProblemAtOnce) {
   EXPECT_THAT(problems,
               UnorderedElementsAre(Problem("agency_nmae", "unknown key"),
                                    Problem("listen.people", "'localhost' is not host:port"),
+                                   Problem("listen.metrics", "'0.0.0.0:27408' is not a loopback address"),
                                    Problem("seal.cert", "file /no/such/seal.pem does not exist"),
                                    Problem("peers.parent.address", "'axis.gov.vn' is not host:port"),
                                    Problem("people[1].roles", "unknown role 'boss'"),
@@ -54,7 +56,22 @@ TEST(CheckNodeConfig, ReportsEveryProblemAtOnce) {
   // LoadNodeConfig stops at the first and says how many more there are.
   EXPECT_THAT(LoadNodeConfig(path), StatusIs(absl::StatusCode::kInvalidArgument,
                                              AllOf(HasSubstr(path + ": agency_nmae: unknown key"),
-                                                   HasSubstr("(and 7 more problems)"))));
+                                                   HasSubstr("(and 8 more problems)"))));
+}
+
+TEST(CheckNodeConfig, ReportsMetricsCollidingWithTheOtherListenAndPeerAddressesAlongTheRest) {
+  NodeFixture fx;
+  std::string toml = Replace(kFullNodeToml, "metrics = \"127.0.0.1:27408\"", "metrics = \"127.0.0.1:27407\"");
+  toml = Replace(toml, "agency_name", "agency_nmae");
+  EXPECT_THAT(CheckNodeConfig(fx.Write(toml)),
+              UnorderedElementsAre(Problem("agency_nmae", "unknown key"),
+                                   Problem("listen.metrics", "port 27407 is also listen.people' port")));
+  // A peer at the metrics address is reported as well.
+  toml = Replace(kFullNodeToml, "address = \"127.0.0.1:27404\"", "address = \"127.0.0.1:27408\"");
+  toml = Replace(toml, "max_parts = 20", "max_parts = 0");
+  EXPECT_THAT(CheckNodeConfig(fx.Write(toml)),
+              UnorderedElementsAre(Problem("peers.direct[1].address", "is this node's own listen.metrics address"),
+                                   Problem("limits.max_parts", "must be between 1 and 10000")));
 }
 
 TEST(CheckNodeConfig, ReportsCertificatesThatDoNotChainToTheAnchors) {

@@ -27,6 +27,15 @@ TEST(ConfigNetAddress, ParsesHostNamesIpv4AndBracketedIpv6) {
   EXPECT_FALSE(v4.IsWildcard());
 }
 
+TEST(ConfigNetAddress, LoopbackIs127Slash8AndIpv6OneOnly) {
+  for (const char* host : {"127.0.0.1", "127.255.3.4", "::1", "0:0:0:0:0:0:0:1"}) {
+    EXPECT_TRUE((NetAddress{host, 1}).IsLoopback()) << host;
+  }
+  for (const char* host : {"localhost", "0.0.0.0", "::", "10.0.0.1", "128.0.0.1", "::2", "::ffff:127.0.0.1", "", "127.1"}) {
+    EXPECT_FALSE((NetAddress{host, 1}).IsLoopback()) << host;
+  }
+}
+
 TEST(ConfigNetAddress, RefusesWhatIsNotHostColonPort) {
   for (const char* bad : {"localhost", ":27400", "host:", "host:port", "host:-1", "::1:27400", "[::1]27400",
                           "[zz::1]:1", "a b:1", "host:123456", "-host:1"}) {

@@ -38,6 +38,7 @@ TEST(NodeConfigLoad, ReadsEveryKeyAndResolvesPathsAgainstTheFilesDirectory) {
   EXPECT_EQ(c.topology_file, fx.File("topology.toml"));
   EXPECT_EQ(c.listen.peers, (NetAddress{"0.0.0.0", 27406}));
   EXPECT_EQ(c.listen.people, (NetAddress{"127.0.0.1", 27407}));
+  EXPECT_EQ(c.listen.metrics, (NetAddress{"127.0.0.1", 27408}));
   EXPECT_EQ(c.seal.cert_file, fx.File("seal.pem"));
   EXPECT_EQ(c.seal.key.key_file, fx.File("seal.key"));
   EXPECT_TRUE(c.seal.key.passphrase.empty());
@@ -85,6 +86,7 @@ TEST(NodeConfigLoad, AppliesTheDocumentedDefaults) {
   NodeFixture fx;
   ASSERT_OK_AND_ASSIGN(NodeConfig c, LoadNodeConfig(fx.Write(kMinimalNodeToml)));
   EXPECT_EQ(c.agency_name, "");
+  EXPECT_FALSE(c.listen.metrics.has_value());  // no metrics server
   EXPECT_THAT(c.trust.crl_files, IsEmpty());
   EXPECT_FALSE(c.peers.parent.has_value());
   EXPECT_THAT(c.peers.children, IsEmpty());
@@ -112,6 +114,18 @@ TEST(NodeConfigLoad, AcceptsAbsolutePathsAndListenPortZero) {
   EXPECT_EQ(c.seal.cert_file, fx.File("seal.pem"));
   EXPECT_EQ(c.listen.peers.port, 0);
   EXPECT_EQ(c.listen.people.ToString(), "[::1]:0");
+}
+
+TEST(NodeConfigLoad, ServesMetricsOnAnyLoopbackAddress) {
+  NodeFixture fx;
+  for (const char* address : {"127.0.0.1:9100", "127.42.0.7:27408", "[::1]:27408", "127.0.0.1:0"}) {
+    SCOPED_TRACE(address);
+    const std::string toml =
+        Replace(kFullNodeToml, "metrics = \"127.0.0.1:27408\"", std::string("metrics = \"") + address + "\"");
+    ASSERT_OK_AND_ASSIGN(NodeConfig c, LoadNodeConfig(fx.Write(toml)));
+    ASSERT_TRUE(c.listen.metrics.has_value());
+    EXPECT_EQ(c.listen.metrics->ToString(), address);
+  }
 }
 
 TEST(NodeConfigLoad, AMissingFileIsNotFound) {
@@ -170,7 +184,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         BadCase{"NotToml", "[listen]\n", "[listen\n", "", "line 7, column 8: not valid TOML"},
         BadCase{"UnknownTopLevelKey", "data_dir", "datadir = \"x\"\ndata_dir", "datadir", "unknown key (expected one of: agency,"},
-        BadCase{"UnknownNestedKey", "[listen]\n", "[listen]\npeer = \"x:1\"\n", "listen.peer", "unknown key (expected one of: peers, people)"},
+        BadCase{"UnknownNestedKey", "[listen]\n", "[listen]\npeer = \"x:1\"\n", "listen.peer", "unknown key (expected one of: peers, people, metrics)"},
         BadCase{"MissingAgency", "agency = \"000.00.00.H49\"\n", "", "agency", "is missing"},
         BadCase{"MalformedAgency", "agency = \"000.00.00.H49\"", "agency = \"000.00.00.h49\"", "agency", "may contain only digits"},
         BadCase{"WrongType", "max_parts = 20", "max_parts = \"20\"", "limits.max_parts", "must be an integer, not a string"},
@@ -178,6 +192,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NotHostPort", "peers = \"0.0.0.0:27406\"", "peers = \"localhost\"", "listen.peers", "'localhost' is not host:port"},
         BadCase{"PortTooLarge", "127.0.0.1:27407", "127.0.0.1:70000", "listen.people", "port 70000 is over 65535"},
         BadCase{"ListenPortsCollide", "127.0.0.1:27407", "127.0.0.1:27406", "listen.people", "port 27406 is also listen.peers' port"},
+        BadCase{"MetricsOnEveryInterface", "127.0.0.1:27408", "0.0.0.0:27408", "listen.metrics", "'0.0.0.0:27408' is not a loopback address: the metrics are served over plain HTTP"},
+        BadCase{"MetricsOnAPublicAddress", "127.0.0.1:27408", "10.0.0.9:27408", "listen.metrics", "is not a loopback address"},
+        BadCase{"MetricsOnAHostName", "127.0.0.1:27408", "localhost:27408", "listen.metrics", "'localhost:27408' is not a loopback address"},
+        BadCase{"MetricsOnIpv6NotLoopback", "127.0.0.1:27408", "[fd00::1]:27408", "listen.metrics", "is not a loopback address"},
+        BadCase{"MetricsNotHostPort", "127.0.0.1:27408", "27408", "listen.metrics", "'27408' is not host:port"},
+        BadCase{"MetricsOnThePeersPort", "127.0.0.1:27408", "127.0.0.1:27406", "listen.metrics", "port 27406 is also listen.peers' port (0.0.0.0:27406)"},
+        BadCase{"MetricsOnThePeoplePort", "127.0.0.1:27408", "127.0.0.1:27407", "listen.metrics", "port 27407 is also listen.people' port"},
+        BadCase{"PeerAtOwnMetricsAddress", "127.0.0.1:27404", "127.0.0.1:27408", "peers.direct[1].address", "is this node's own listen.metrics address"},
         BadCase{"PeerPortZero", "axis.gov.vn:27400", "axis.gov.vn:0", "peers.parent.address", "port 0 is only for listen addresses"},
         BadCase{"PeerWithoutAddress", "address = \"10.0.0.5:27400\"\n", "", "peers.children[1].address", "is missing"},
         BadCase{"PeerTwice", "agency = \"000.00.00.H29\"", "agency = \"000.00.01.H49\"", "peers.direct[1].agency", "already configured as peers.children[1]"},

@@ -25,6 +25,7 @@ topology = "topology.toml"
 [listen]
 peers = "0.0.0.0:27406"
 people = "127.0.0.1:27407"
+metrics = "127.0.0.1:27408"
 
 [seal]
 cert = "seal.pem"

@@ -96,18 +96,25 @@ TEST_F(PkiInitNodeFiles, EveryNodeConfigLoadsAndPassesTheChecks) {
   }
   ASSERT_EQ(nodes.size(), topology_->agencies().size());
 
-  // Two ports per agency from 27400 in topology order: all different.
+  // Three ports per agency from 27400: peers and people in pairs in
+  // topology order, then the metrics ports (on the loopback) in the same
+  // order. All different.
   std::set<int> ports;
-  int expected_port = 27400;
+  const int n = static_cast<int>(topology_->agencies().size());
+  int i = 0;
   for (const pki::Agency& agency : topology_->agencies()) {
     const NodeConfig& c = nodes.at(agency.id);
-    EXPECT_EQ(c.listen.peers.port, expected_port) << agency.id.str();
-    EXPECT_EQ(c.listen.people.port, expected_port + 1) << agency.id.str();
-    expected_port += 2;
+    EXPECT_EQ(c.listen.peers.port, 27400 + 2 * i) << agency.id.str();
+    EXPECT_EQ(c.listen.people.port, 27400 + 2 * i + 1) << agency.id.str();
+    ASSERT_TRUE(c.listen.metrics.has_value()) << agency.id.str();
+    EXPECT_EQ(*c.listen.metrics, (NetAddress{"127.0.0.1", 27400 + 2 * n + i})) << agency.id.str();
+    ++i;
     ports.insert(c.listen.peers.port);
     ports.insert(c.listen.people.port);
+    ports.insert(c.listen.metrics->port);
   }
-  EXPECT_EQ(ports.size(), 2 * nodes.size());
+  EXPECT_EQ(ports.size(), 3 * nodes.size());
+  EXPECT_EQ(*ports.rbegin(), 27400 + 3 * n - 1);
 
   // Parent and children as in the topology's hierarchy, each at the other
   // node's listen.peers address.
@@ -162,15 +169,16 @@ TEST(PkiInitBasePort, MovesEveryPortAndRefusesOnesThatDoNotFit) {
   ASSERT_OK_AND_ASSIGN(NodeConfig root, LoadNodeConfig(layout.NodeConfig(topology.root())));
   EXPECT_EQ(root.listen.peers.ToString(), "127.0.0.1:40000");
   EXPECT_EQ(root.listen.people.ToString(), "127.0.0.1:40001");
+  EXPECT_EQ(root.listen.metrics->ToString(), "127.0.0.1:40024");  // after the 2 x 12 ports of the others
   ASSERT_OK_AND_ASSIGN(Profile clerk, LoadProfile(layout.Profile("clerk-a00")));
   EXPECT_EQ(clerk.node.ToString(), "127.0.0.1:40001");
 
-  // 10 agencies need 20 ports: 65516 is the last base that fits.
+  // 12 agencies need 36 ports: 65500 is the last base that fits.
   RunResult high = ::congvan::testing::Run({Bin("congvan"), "pki", "init", "--topology", kSample, "--out",
-                                            tmp.File("high"), "--key-type", "p256", "--base-port", "65513"});
+                                            tmp.File("high"), "--key-type", "p256", "--base-port", "65501"});
   EXPECT_EQ(high.exit_code, 1);
-  EXPECT_THAT(high.err, HasSubstr("base port 65513 does not fit: 12 agencies need 24 ports"));
-  EXPECT_THAT(high.err, HasSubstr("the highest base port here is 65512"));
+  EXPECT_THAT(high.err, HasSubstr("base port 65501 does not fit: 12 agencies need 36 ports"));
+  EXPECT_THAT(high.err, HasSubstr("the highest base port here is 65500"));
   EXPECT_FALSE(std::filesystem::exists(tmp.File("high")));
 
   RunResult privileged = ::congvan::testing::Run(

@@ -15,6 +15,8 @@
 namespace congvan::pki {
 
 inline constexpr int kDefaultBasePort = 27400;
+// Ports each agency's node takes from the base port: peers, people, metrics.
+inline constexpr int kPortsPerAgency = 3;
 
 struct InitOptions {
   std::string topology_file;
@@ -26,8 +28,9 @@ struct InitOptions {
   // Debian's SoftHSM2.
   std::string pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so";
   // The nodes' ports on 127.0.0.1: the i-th agency of the topology file
-  // (from 0) listens for peers on base_port + 2i and for people on
-  // base_port + 2i + 1. Default: 27400.
+  // (from 0) of N listens for peers on base_port + 2i, for people on
+  // base_port + 2i + 1 and for Prometheus (metrics) on base_port + 2N + i.
+  // Default: 27400.
   int base_port = kDefaultBasePort;
   // Start of every validity period. Default: when the options are made.
   absl::Time now = absl::Now();
@@ -70,7 +73,8 @@ struct InitResult {
 // it writes out_dir/softhsm2.conf and sets SOFTHSM2_CONF in this process
 // (SoftHSM2 reads it once per process: one InitPki with tokens per process).
 // Not thread-safe. Errors: the topology's (NOT_FOUND, INVALID_ARGUMENT);
-// INVALID_ARGUMENT for a base_port that leaves no room for every agency;
+// INVALID_ARGUMENT for a base_port that leaves no room for every agency
+// (kPortsPerAgency ports each);
 // FAILED_PRECONDITION when out_dir is not empty or the PKCS#11 module is
 // missing; the token's and the file system's otherwise. A failed init may
 // leave a partial directory behind: remove it and start again.

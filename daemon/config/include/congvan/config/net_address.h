@@ -21,6 +21,9 @@ struct NetAddress {
   std::string ToString() const;
   // "0.0.0.0", "::" or an empty host.
   bool IsWildcard() const;
+  // An IPv4 address in 127.0.0.0/8 or the IPv6 address ::1: reachable only
+  // from this machine. A host name is not, whatever it resolves to.
+  bool IsLoopback() const;
 
   friend bool operator==(const NetAddress&, const NetAddress&) = default;
 };

@@ -32,10 +32,14 @@ using Role = pki::Role;
 using pki::ParseRole;
 using pki::RoleName;
 
-// [listen]: where the node accepts connections. Both use mutual TLS.
+// [listen]: where the node accepts connections. peers and people use
+// mutual TLS; metrics is plain HTTP, so it must be a loopback address.
 struct ListenConfig {
   NetAddress peers;   // other agencies' nodes (NodeService)
   NetAddress people;  // this agency's people and their software (ClerkService)
+  // Prometheus' GET /metrics, on 127.0.0.0/8 or ::1. Default: none (no
+  // metrics server).
+  std::optional<NetAddress> metrics;
 };
 
 // [seal]: the agency's seal (con dấu): its certificate and its key, in a
@@ -162,7 +166,8 @@ struct NodeConfig {
 // certificates issued to this agency and chaining to the trust anchors for
 // their purpose, CRLs that parse, a data_dir that can be created, a topology
 // that lists this agency and its peers with the same parent and children;
-// and that no two addresses (listen and peers) collide.
+// and that no two addresses (listen and peers) collide, and listen.metrics
+// is a loopback address.
 [[nodiscard]] std::vector<ConfigProblem> CheckNodeConfig(const std::string& path);
 
 }  // namespace congvan::config

@@ -1,7 +1,7 @@
 // A running congvan node: the store, the trust snapshot, the seal, two
 // mutual-TLS gRPC servers (peers: NodeService; people: ClerkService), the
-// standard health service and server reflection on both, and the delivery
-// loop. `main()` only loads the config and calls Create and Wait.
+// standard health service and server reflection on both, the delivery
+// loop, and the metrics server when listen.metrics is set. `main()` only loads the config and calls Create and Wait.
 #ifndef CONGVAN_NODE_NODE_H_
 #define CONGVAN_NODE_NODE_H_
 
@@ -13,6 +13,7 @@
 #include "congvan/config/node_config.h"
 #include "congvan/node/clerk_service.h"
 #include "congvan/node/delivery.h"
+#include "congvan/node/metrics_server.h"
 #include "congvan/node/node_context.h"
 #include "congvan/node/node_service.h"
 #include "congvan/node/operator_service.h"
@@ -38,6 +39,8 @@ class Node {
   // The ports actually bound (useful with port 0 in tests).
   int peers_port() const { return peers_port_; }
   int people_port() const { return people_port_; }
+  // 0 when listen.metrics is not set.
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
 
   // Blocks until Shutdown() is called from another thread or a signal.
   void Wait();
@@ -54,6 +57,7 @@ class Node {
   std::unique_ptr<DeliveryLoop> delivery_;
   std::unique_ptr<grpc::Server> peers_server_;
   std::unique_ptr<grpc::Server> people_server_;
+  std::unique_ptr<MetricsServer> metrics_server_;
   int peers_port_ = 0;
   int people_port_ = 0;
 };

@@ -1,5 +1,5 @@
 // What the node's services and its delivery loop share: the configuration,
-// the store, the trust snapshot, the seal and the clock. Owned by Node
+// the store, the trust snapshot, the seal, the clock and the metrics. Owned by Node
 // (node.h); the services hold a reference.
 #ifndef CONGVAN_NODE_NODE_CONTEXT_H_
 #define CONGVAN_NODE_NODE_CONTEXT_H_
@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "congvan/config/node_config.h"
 #include "congvan/node/documents.h"
+#include "congvan/node/metrics.h"
 #include "congvan/node/trust_reloader.h"
 #include "congvan/pki/topology.h"
 #include "congvan/store/store.h"
@@ -30,6 +31,8 @@ struct NodeContext {
   std::function<absl::Time()> now = [] { return absl::Now(); };
   // Tells the delivery loop that the outbox has new entries. Default: none.
   std::function<void()> wake_delivery = [] {};
+  // What the node counts for Prometheus (metrics.cc has every name).
+  Metrics metrics;
 
   const std::string& agency() const { return config.agency.str(); }
 };
