@@ -16,7 +16,14 @@
 namespace congvan::node {
 namespace {
 
-constexpr size_t kBatch = 64;
+// Entries listed per pass, and handed to one worker at a time: a hop with a
+// long backlog cannot hide the others' due entries from the listing.
+constexpr size_t kListLimit = 1024;
+constexpr size_t kPeerBatch = 64;
+constexpr int kMaxReconnectBackoffMs = 5'000;
+// How long the first attempt of an entry (new, or queued again) waits for a
+// connection that is not up yet.
+constexpr auto kConnectWindow = std::chrono::seconds(5);
 constexpr absl::Duration kIdlePoll = absl::Milliseconds(500);
 
 absl::Status FromGrpc(const grpc::Status& status, const std::string& peer) {
@@ -27,11 +34,39 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& peer) {
 
 }  // namespace
 
+class DeliveryLoop::TrackedContext {
+ public:
+  explicit TrackedContext(DeliveryLoop& loop) : loop_(loop) {
+    absl::MutexLock lock(&loop_.contexts_mu_);
+    if (loop_.cancelled_) context_.TryCancel();
+    loop_.contexts_.insert(&context_);
+  }
+  ~TrackedContext() {
+    absl::MutexLock lock(&loop_.contexts_mu_);
+    loop_.contexts_.erase(&context_);
+  }
+  grpc::ClientContext* get() { return &context_; }
+  grpc::ClientContext* operator->() { return &context_; }
+
+ private:
+  DeliveryLoop& loop_;
+  grpc::ClientContext context_;
+};
+
 void DeliveryLoop::Start() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = false;
   }
+  {
+    absl::MutexLock lock(&work_mu_);
+    workers_stop_ = false;
+  }
+  {
+    absl::MutexLock lock(&contexts_mu_);
+    cancelled_ = false;
+  }
+  for (int i = 0; i < kWorkers; ++i) workers_.emplace_back([this] { Work(); });
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -41,6 +76,18 @@ void DeliveryLoop::Stop() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  {
+    // What is in flight ends now; its entries stay due and go after a restart.
+    absl::MutexLock lock(&contexts_mu_);
+    cancelled_ = true;
+    for (grpc::ClientContext* context : contexts_) context->TryCancel();
+  }
+  {
+    absl::MutexLock lock(&work_mu_);
+    workers_stop_ = true;
+  }
+  for (std::thread& worker : workers_) worker.join();
+  workers_.clear();
 }
 
 void DeliveryLoop::Wake() {
@@ -63,13 +110,26 @@ void DeliveryLoop::Loop() {
     } else if (*reloaded) {
       spdlog::info("trust anchors and CRLs reloaded");
     }
-    auto attempted = RunOnce();
-    if (attempted.ok() && *attempted == static_cast<int>(kBatch)) Wake();  // more are due
+    auto listed = Dispatch();
+    if (!listed.ok()) {
+      spdlog::warn("cannot list the due deliveries: {}", std::string(listed.status().message()));
+    }
     if (node_.now() >= next_probe_) {
       ProbeFailed();
       next_probe_ = node_.now() + node_.config.retry.probe_interval;
     }
   }
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> DeliveryLoop::ConnectedChannelTo(const std::string& agency,
+                                                                               bool first_attempt) {
+  ASSIGN_OR_RETURN(auto channel, ChannelTo(agency));
+  if (first_attempt && channel->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
+    // Whatever back-off the channel is in from earlier failures, try now.
+    grpc::experimental::ChannelResetConnectionBackoff(channel.get());
+    channel->WaitForConnected(std::chrono::system_clock::now() + kConnectWindow);
+  }
+  return channel;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> DeliveryLoop::ChannelTo(const std::string& agency) {
@@ -83,6 +143,12 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> DeliveryLoop::ChannelTo(const std
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(static_cast<int>(node_.config.limits.max_header_bytes + (8 << 20)));
   args.SetMaxSendMessageSize(static_cast<int>(node_.config.limits.max_header_bytes + (8 << 20)));
+  // gRPC's own reconnect back-off stays short (our retry policy decides when
+  // to try again): a hop that comes back is reached within seconds, not
+  // after the two minutes gRPC would otherwise wait.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
   auto channel = grpc::CreateCustomChannel(peer->address.ToString(), credentials, args);
   channels_[agency] = channel;
   return channel;
@@ -92,15 +158,15 @@ absl::Status DeliveryLoop::DeliverDocument(const store::OutboxEntry& entry, std:
                                            std::vector<store::NewOutboxEntry>* forward) {
   const auto started = std::chrono::steady_clock::now();  // the node's clock may be a test's fake
   ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(entry.message_id));
-  ASSIGN_OR_RETURN(auto channel, ChannelTo(entry.peer));
+  ASSIGN_OR_RETURN(auto channel, ConnectedChannelTo(entry.peer, entry.attempts == 0));
   auto stub = v1::NodeService::NewStub(channel);
-  grpc::ClientContext context;
+  TrackedContext context(*this);
   uint64_t total = 0;
   for (const auto& part : message.parts) total += part.size;
-  // A minute, plus a second per 10 MB: a slow link may take long, a dead one must not hang the loop.
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60 + total / 10'000'000));
+  // A minute, plus a second per 10 MB: a slow link may take long, a dead one must not hold a worker.
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60 + total / 10'000'000));
   v1::DeliverResponse response;
-  auto writer = stub->Deliver(&context, &response);
+  auto writer = stub->Deliver(context.get(), &response);
 
   v1::DeliverRequest first;
   v1::Envelope* envelope = first.mutable_envelope();
@@ -187,12 +253,12 @@ std::vector<store::NewOutboxEntry> DeliveryLoop::ReportToSender(const store::Out
 }
 
 absl::Status DeliveryLoop::DeliverAnswer(const store::OutboxEntry& entry) {
-  ASSIGN_OR_RETURN(auto channel, ChannelTo(entry.peer));
+  ASSIGN_OR_RETURN(auto channel, ConnectedChannelTo(entry.peer, entry.attempts == 0));
   auto stub = v1::NodeService::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  TrackedContext context(*this);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::AnswerResponse response;
-  return FromGrpc(stub->Answer(&context, *entry.answer, &response), entry.peer);
+  return FromGrpc(stub->Answer(context.get(), *entry.answer, &response), entry.peer);
 }
 
 void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& outcome,
@@ -231,37 +297,90 @@ void DeliveryLoop::ProbeFailed() {
     spdlog::warn("cannot list the failed deliveries: {}", std::string(failed.status().message()));
     return;
   }
-  std::map<std::string, std::vector<const store::OutboxEntry*>> by_peer;
-  for (const store::OutboxEntry& entry : *failed) by_peer[entry.peer].push_back(&entry);
-  for (const auto& [peer, entries] : by_peer) {
-    auto channel = ChannelTo(peer);
-    if (!channel.ok()) continue;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    const grpc::Status checked = grpc::health::v1::Health::NewStub(*channel)->Check(&context, request, &response);
-    if (!checked.ok() || response.status() != grpc::health::v1::HealthCheckResponse::SERVING) continue;
-    const absl::Time now = node_.now();
-    size_t rearmed = 0;
-    for (const store::OutboxEntry* entry : entries) {
-      if (node_.store->Rearm(entry->id, now, now + node_.config.retry.delivery_deadline).ok()) ++rearmed;
-    }
-    spdlog::info("node {} is back: {} failed deliveries queued again", peer, rearmed);
-    Wake();
+  // Each probe waits for a connection attempt: it runs on a worker, so that
+  // dead hops never stall the loop.
+  std::map<std::string, std::vector<store::OutboxEntry>> by_peer;
+  for (store::OutboxEntry& entry : *failed) by_peer[entry.peer].push_back(std::move(entry));
+  absl::MutexLock lock(&work_mu_);
+  for (auto& [peer, entries] : by_peer) {
+    if (!busy_peers_.insert(peer).second) continue;  // a delivery to it is under way: it is not down
+    queue_.push_back({peer, std::move(entries), /*probe=*/true});
   }
 }
 
-absl::StatusOr<int> DeliveryLoop::RunOnce() {
-  ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due, node_.store->ListDue(node_.now(), kBatch));
-  for (const store::OutboxEntry& entry : due) {
-    std::vector<store::Answer> receipts;
-    std::vector<store::NewOutboxEntry> forward;
-    absl::Status outcome =
-        entry.answer.has_value() ? DeliverAnswer(entry) : DeliverDocument(entry, &receipts, &forward);
-    Record(entry, outcome, std::move(receipts), std::move(forward));
+void DeliveryLoop::Probe(const std::string& peer, const std::vector<store::OutboxEntry>& failed) {
+  auto channel = ChannelTo(peer);
+  if (!channel.ok()) return;
+  grpc::experimental::ChannelResetConnectionBackoff(channel->get());
+  TrackedContext context(*this);
+  context->set_deadline(std::chrono::system_clock::now() + kConnectWindow);
+  context->set_wait_for_ready(true);  // a connection attempt, not the channel's last verdict
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status checked = grpc::health::v1::Health::NewStub(*channel)->Check(context.get(), request, &response);
+  if (!checked.ok() || response.status() != grpc::health::v1::HealthCheckResponse::SERVING) return;
+  const absl::Time now = node_.now();
+  size_t rearmed = 0;
+  for (const store::OutboxEntry& entry : failed) {
+    if (node_.store->Rearm(entry.id, now, now + node_.config.retry.delivery_deadline).ok()) ++rearmed;
   }
-  return static_cast<int>(due.size());
+  spdlog::info("node {} is back: {} failed deliveries queued again", peer, rearmed);
+}
+
+absl::StatusOr<size_t> DeliveryLoop::Dispatch() {
+  ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due, node_.store->ListDue(node_.now(), kListLimit));
+  absl::MutexLock lock(&work_mu_);
+  std::map<std::string, std::vector<store::OutboxEntry>> by_peer;
+  for (store::OutboxEntry& entry : due) {
+    if (busy_peers_.count(entry.peer) != 0 || in_flight_.count(entry.id) != 0) continue;
+    std::vector<store::OutboxEntry>& batch = by_peer[entry.peer];
+    if (batch.size() < kPeerBatch) batch.push_back(std::move(entry));
+  }
+  for (auto& [peer, entries] : by_peer) {
+    busy_peers_.insert(peer);
+    for (const store::OutboxEntry& entry : entries) in_flight_.insert(entry.id);
+    queue_.push_back({peer, std::move(entries)});
+  }
+  return due.size();
+}
+
+void DeliveryLoop::Work() {
+  while (true) {
+    PeerBatch batch;
+    {
+      absl::MutexLock lock(&work_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(work_mu_) { return !queue_.empty() || workers_stop_; };
+      work_mu_.Await(absl::Condition(&ready));
+      if (workers_stop_) return;
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    auto cancelled = [this] {
+      absl::MutexLock lock(&contexts_mu_);
+      return cancelled_;
+    };
+    if (batch.probe && !cancelled()) Probe(batch.peer, batch.entries);
+    for (const store::OutboxEntry& entry : batch.entries) {
+      if (batch.probe) break;
+      if (!cancelled()) {
+        std::vector<store::Answer> receipts;
+        std::vector<store::NewOutboxEntry> forward;
+        absl::Status outcome =
+            entry.answer.has_value() ? DeliverAnswer(entry) : DeliverDocument(entry, &receipts, &forward);
+        // A call cancelled by Stop() is no failure of the peer: nothing is recorded.
+        if (!(absl::IsCancelled(outcome) && cancelled())) {
+          Record(entry, outcome, std::move(receipts), std::move(forward));
+        }
+      }
+      absl::MutexLock lock(&work_mu_);
+      in_flight_.erase(entry.id);
+    }
+    {
+      absl::MutexLock lock(&work_mu_);
+      busy_peers_.erase(batch.peer);
+    }
+    Wake();  // the hop is free: its further entries, if due, go now
+  }
 }
 
 }  // namespace congvan::node

@@ -256,7 +256,7 @@ TEST(BroadcastLinks, OneTenMegabyteDocumentToAHundredCommunesCrossesEachLinkOnce
   EXPECT_EQ(stored, static_cast<double>(links.size()));
   if (retries > 0) std::fprintf(stderr, "broadcast_links: %.0f deliveries were retried\n", retries);
   const std::string& relay = metrics[kProvince];
-  std::fprintf(stderr, "broadcast_links: the province delivered %.0f copies one after another in %.1f s in all\n",
+  std::fprintf(stderr, "broadcast_links: the province delivered %.0f copies, %.1f s of delivery time summed over them\n",
                MetricValue(relay, "congvan_delivery_seconds_count"), MetricValue(relay, "congvan_delivery_seconds_sum"));
 
   // Each commune has it in its inbox, once: asked with each commune clerk's

@@ -5,6 +5,9 @@
 // middle of a run; a relay down past the deadline, then back.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -278,6 +281,37 @@ TEST(Routing, ARelayThatGivesUpTellsTheSenderAndDeliversWhenTheHopReturns) {
   ASSERT_TRUE(WaitFor([&] { return AllArrived(Track(cluster, "clerk-honggai", id), 1); }, 30))
       << Track(cluster, "clerk-honggai", id).dump() << cluster.Log(kHaLong);
   EXPECT_EQ(Json(cluster.Congvan("clerk-baichay", {"inbox", "--json"})).size(), 1u);
+}
+
+// The port of `key` in a node.toml's [listen] table ("127.0.0.1:PORT").
+int ListenPort(const Cluster& cluster, const std::string& agency, const std::string& key) {
+  const std::string text = ReadTestFile(cluster.NodeConfig(agency));
+  const size_t at = text.find("\n" + key + " = \"127.0.0.1:", text.find("[listen]"));
+  return at == std::string::npos ? -1 : std::stoi(text.substr(at + key.size() + 15));
+}
+
+TEST(Routing, AHopThatHangsDoesNotHoldUpTheOthers) {
+  Cluster cluster;
+  // Hồng Gai's peers port accepts connections and never answers: the
+  // district's delivery to it hangs until its call deadline.
+  const int port = ListenPort(cluster, kHongGai, "peers");
+  ASSERT_GT(port, 0);
+  const int black_hole = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(black_hole, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(black_hole, 16), 0);
+  cluster.Start(kHaLong);
+  cluster.Start(kBaiChay);
+
+  const std::string stuck = SendSigned(cluster, "halong", {kHongGai}, "gui-hong-gai", "%PDF-1.7 Gửi Hồng Gai");
+  const std::string other = SendSigned(cluster, "halong", {kBaiChay}, "gui-bai-chay", "%PDF-1.7 Gửi Bãi Cháy");
+  ASSERT_TRUE(WaitFor([&] { return AllArrived(Track(cluster, "clerk-halong", other), 1); }, 20))
+      << Track(cluster, "clerk-halong", other).dump();
+  EXPECT_EQ(Track(cluster, "clerk-halong", stuck)["recipients"][0]["state"], "queued");
+  close(black_hole);
 }
 
 TEST(Routing, RetryQueuesAFailedDeliveryAgainAtOnce) {

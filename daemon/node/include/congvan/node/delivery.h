@@ -9,9 +9,13 @@
 
 #include <grpcpp/channel.h>
 
+#include <deque>
 #include <map>
 #include <memory>
+#include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -21,8 +25,17 @@
 namespace congvan::node {
 
 // Thread-safe. Start() runs the loop on its own thread until Stop().
+//
+// The loop thread lists what is due and hands each next hop's entries to a
+// worker: up to kWorkers hops are served at once, each by one worker, so a
+// slow or hung hop holds one worker and never delays the others (a
+// province's broadcast goes to its children side by side). Stop() cancels
+// the calls in flight.
 class DeliveryLoop {
  public:
+  // Hops served at once.
+  static constexpr int kWorkers = 8;
+
   DeliveryLoop(NodeContext& node, const Router& router) : node_(node), router_(router) {}
   ~DeliveryLoop() { Stop(); }
 
@@ -30,10 +43,14 @@ class DeliveryLoop {
   void Stop();
   // Wakes the loop now (new entries were queued).
   void Wake();
-  // One pass over what is due now; returns how many entries were attempted.
-  [[nodiscard]] absl::StatusOr<int> RunOnce();
 
  private:
+  // Hands what is due now to the workers, skipping hops and entries in
+  // flight; returns how many entries were listed (kListLimit: maybe more).
+  absl::StatusOr<size_t> Dispatch();
+  void Work();
+  // Registers a call's context so that Stop() can cancel it.
+  class TrackedContext;
   // Streams the document; fills `receipts` with the verified receipts that
   // came back and, at a relay, `forward` with the entries that carry them on
   // to the document's sender.
@@ -45,11 +62,16 @@ class DeliveryLoop {
   // at the sender itself, for an answer, or when the report cannot be made).
   std::vector<store::NewOutboxEntry> ReportToSender(const store::OutboxEntry& entry, const std::string& reason);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> ChannelTo(const std::string& agency);
+  // The channel, connected first (for a few seconds at most) on an entry's
+  // first attempt; later attempts fail fast and back off.
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectedChannelTo(const std::string& agency, bool first_attempt);
   void Record(const store::OutboxEntry& entry, const absl::Status& outcome, std::vector<store::Answer> receipts,
               std::vector<store::NewOutboxEntry> forward);
   // Every retry.probe_interval: asks each peer with failed deliveries
-  // whether it is back (gRPC health) and queues them again if it is.
+  // whether it is back (gRPC health, on a worker) and queues them again if
+  // it is.
   void ProbeFailed();
+  void Probe(const std::string& peer, const std::vector<store::OutboxEntry>& failed);
   void Loop();
 
   NodeContext& node_;
@@ -61,6 +83,22 @@ class DeliveryLoop {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time next_probe_ = absl::InfinitePast();  // loop thread only
   std::thread thread_;
+
+  struct PeerBatch {
+    std::string peer;
+    std::vector<store::OutboxEntry> entries;  // due ones; or, for a probe, the failed ones
+    bool probe = false;
+  };
+  absl::Mutex work_mu_;
+  std::deque<PeerBatch> queue_ ABSL_GUARDED_BY(work_mu_);
+  std::set<std::string> busy_peers_ ABSL_GUARDED_BY(work_mu_);
+  std::set<std::string> in_flight_ ABSL_GUARDED_BY(work_mu_);  // entry ids
+  bool workers_stop_ ABSL_GUARDED_BY(work_mu_) = false;
+  std::vector<std::thread> workers_;
+
+  absl::Mutex contexts_mu_;
+  std::set<grpc::ClientContext*> contexts_ ABSL_GUARDED_BY(contexts_mu_);
+  bool cancelled_ ABSL_GUARDED_BY(contexts_mu_) = false;
 };
 
 }  // namespace congvan::node
