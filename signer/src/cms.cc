@@ -140,6 +140,19 @@ absl::StatusOr<std::string> SignDetached(std::string_view content, const SignReq
   return SignDigest(Sha256(content), request);
 }
 
+absl::StatusOr<std::vector<Certificate>> CertificatesInCms(std::string_view cms_der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(cms_der.data());
+  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(cms_der.size())));
+  if (!cms || OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) {
+    internal::ClearOpenSslErrors();
+    return absl::InvalidArgumentError("not a DER-encoded CMS SignedData");
+  }
+  X509StackPtr certs(CMS_get1_certs(cms.get()));
+  std::vector<Certificate> out;
+  for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i) out.push_back(Certificate::FromNative(sk_X509_value(certs.get(), i)));
+  return out;
+}
+
 absl::StatusOr<VerifiedSignature> VerifyDigest(std::string_view content_sha256, std::string_view cms_der,
                                                const TrustStore& trust, absl::Time at) {
   if (content_sha256.size() != kSha256Size) return absl::InvalidArgumentError("a SHA-256 digest has 32 bytes");

@@ -208,6 +208,12 @@ absl::StatusOr<std::vector<Crl>> Crl::Load(const std::string& path) {
   return crls;
 }
 
+std::string Crl::Pem() const {
+  internal::BioPtr bio(BIO_new(BIO_s_mem()));
+  PEM_write_bio_X509_CRL(bio.get(), NativeCrl(crl_.get()));
+  return internal::BioContents(bio.get());
+}
+
 std::string Crl::Issuer() const {
   internal::BioPtr bio(BIO_new(BIO_s_mem()));
   X509_NAME_print_ex(bio.get(), X509_CRL_get_issuer(NativeCrl(crl_.get())), 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);

@@ -85,6 +85,11 @@ struct VerifiedSignature {
                                                                std::string_view cms_der,
                                                                const TrustStore& trust, absl::Time at);
 
+// The certificates a CMS SignedData (a signature, or an RFC 3161 token)
+// carries, in their order there; nothing is verified. INVALID_ARGUMENT if
+// it is not DER SignedData.
+[[nodiscard]] absl::StatusOr<std::vector<Certificate>> CertificatesInCms(std::string_view cms_der);
+
 }  // namespace congvan::signer
 
 #endif  // CONGVAN_SIGNER_CMS_H_

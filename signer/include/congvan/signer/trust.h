@@ -32,6 +32,7 @@ class Crl {
   [[nodiscard]] static absl::StatusOr<std::vector<Crl>> Parse(std::string_view data);
   [[nodiscard]] static absl::StatusOr<std::vector<Crl>> Load(const std::string& path);
   const std::string& der() const { return der_; }
+  std::string Pem() const;
   std::string Issuer() const;
   absl::Time ThisUpdate() const;
   absl::Time NextUpdate() const;  // InfiniteFuture() when absent
