@@ -11,12 +11,14 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   # crypto and tokens
   libssl-dev openssl libbotan-2-dev libp11-kit-dev softhsm2 opensc
+  # evidence containers (ASiC-E: ZIP and XML)
+  libzip-dev libpugixml-dev
   # storage
   librocksdb-dev
   # config, CLI, logging, JSON, the metrics' HTTP server
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
   # tests and demo
-  libgtest-dev libgmock-dev jq curl procps
+  libgtest-dev libgmock-dev jq curl procps unzip zip python3
 )
 
 missing=()
