@@ -1,6 +1,7 @@
 // GoogleTest matchers for absl::Status / absl::StatusOr (Debian's Abseil
 // 20220623 ships none): EXPECT_THAT(s, IsOk()); EXPECT_THAT(s,
-// StatusIs(absl::StatusCode::kNotFound)); ASSERT_OK_AND_ASSIGN(auto v, F()).
+// StatusIs(absl::StatusCode::kNotFound)); EXPECT_THAT(so, IsOkAndHolds(5));
+// ASSERT_OK_AND_ASSIGN(auto v, F()).
 #ifndef CONGVAN_TESTS_TESTING_STATUS_MATCHERS_H_
 #define CONGVAN_TESTS_TESTING_STATUS_MATCHERS_H_
 
@@ -38,6 +39,15 @@ MATCHER_P2(StatusIs, code, message_matcher,
   *result_listener << "status is " << s.ToString();
   return s.code() == code &&
          ::testing::ExplainMatchResult(message_matcher, std::string(s.message()), result_listener);
+}
+
+// An OK StatusOr whose value matches `value_matcher`.
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status().ToString();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
 }
 
 }  // namespace congvan::testing

@@ -4,6 +4,7 @@
 #include "congvan/signer/status_macros.h"
 #include "congvan/store/store.h"
 #include "keys.h"
+#include "log.h"
 #include "ops.h"
 #include "records.pb.h"
 #include "state.h"
@@ -74,6 +75,10 @@ absl::StatusOr<IssueResult> Store::Issue(const IssueRequest& request, IssueBuild
   ASSIGN_OR_RETURN(std::optional<std::string> existing, s.Get(s.messages, message_id));
   if (existing.has_value()) return absl::AlreadyExistsError("message " + message_id + " is already stored");
 
+  congvan::v1::AuditEvent event = internal::DocumentEvent(
+      congvan::v1::AUDIT_EVENT_ISSUED, issued.document.document(), message_id, request.agency);
+  event.set_time(internal::Rfc3339(request.issued_at));
+  *event.mutable_recipients() = header.recipients();
   records::MessageRecord record;
   *record.mutable_document() = std::move(issued.document);
   record.set_upload_id(upload.id);
@@ -89,6 +94,7 @@ absl::StatusOr<IssueResult> Store::Issue(const IssueRequest& request, IssueBuild
   internal::DeliveryChanges states(s);
   RETURN_IF_ERROR(internal::AddEntries(s, issued.deliveries, batch, states));
   states.WriteInto(batch);
+  internal::AddEvent(s, batch, std::move(event));
   RETURN_IF_ERROR(s.Commit(batch, "issuing message " + message_id));
   upload.Committed();
   return IssueResult{message_id, request.year, number};

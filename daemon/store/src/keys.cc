@@ -36,6 +36,8 @@ absl::Time FromMicros(int64_t us) {
   return absl::FromUnixMicros(us);
 }
 
+std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone()); }
+
 void AppendTime(std::string& out, absl::Time t) {
   AppendU64(out, static_cast<uint64_t>(ToMicros(t)) ^ (uint64_t{1} << 63));
 }

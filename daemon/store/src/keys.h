@@ -14,7 +14,15 @@
 //   answers    'a' <message_id> NUL <agency> NUL <sha256:32> -> AnswerRecord
 //              's' <message_id> NUL <agency>                 -> DeliveryRecord
 //   dedup      <message_id>                                  -> DedupRecord
-//   log        (owned by the audit log)
+//   log        'q' <seq:8>                     -> AuditEvent (pending: logged, not yet in the tree)
+//              'Q'                             -> next seq:8 (high-water mark of integrated events)
+//              'e' <index:8>                   -> AuditEvent (leaf `index` of the tree)
+//              'n' <level:1> <index:8>         -> hash of the complete subtree (level, index)
+//              'S'                             -> tree size:8
+//              'm' <message_id> NUL <index:8>  -> "" (the events of a message)
+//              'h' <tree_size:8>               -> LoggedTreeHead
+//              't' <tree_size:8>               -> "" (a head waiting for its timestamp)
+//              'w' <child agency>              -> SignedMessage (the child's last witnessed head)
 #ifndef CONGVAN_STORE_SRC_KEYS_H_
 #define CONGVAN_STORE_SRC_KEYS_H_
 
@@ -39,6 +47,8 @@ uint64_t ReadU64(std::string_view in);  // first 8 bytes
 void AppendTime(std::string& out, absl::Time t);
 int64_t ToMicros(absl::Time t);
 absl::Time FromMicros(int64_t us);
+// RFC 3339 in UTC, with the fraction of a second when there is one.
+std::string Rfc3339(absl::Time t);
 
 // INVALID_ARGUMENT unless `id` is a usable message or agency id: not empty,
 // at most kMaxIdSize bytes, no NUL.

@@ -5,6 +5,7 @@
 #include "congvan/signer/cms.h"
 #include "congvan/signer/status_macros.h"
 #include "keys.h"
+#include "log.h"
 
 namespace congvan::store::internal {
 
@@ -139,6 +140,10 @@ absl::Status AddAnswerTo(StoreState& store, const Answer& answer, rocksdb::Write
   records::AnswerRecord r;
   *r.mutable_answer() = answer.answer;
   (void)batch.Put(store.answers, key, r.SerializeAsString());
+  congvan::v1::AuditEvent event =
+      DocumentEvent(congvan::v1::AUDIT_EVENT_ANSWER, answer.answer.signed_(), answer.message_id, answer.agency);
+  event.set_code(answer.answer.code());
+  AddEvent(store, batch, std::move(event));
   if (answer.answer.signed_().kind() == congvan::v1::MESSAGE_KIND_RECEIPT) {
     RETURN_IF_ERROR(states.Deliver(answer.message_id, answer.agency));
   }

@@ -6,6 +6,7 @@
 #include "congvan/signer/status_macros.h"
 #include "congvan/store/store.h"
 #include "keys.h"
+#include "log.h"
 #include "ops.h"
 #include "records.pb.h"
 #include "state.h"
@@ -42,6 +43,25 @@ void Undue(StoreState& s, const std::string& entry_id, const OutboxRecord& r, ro
   if (r.state() == OutboxRecord::STATE_PENDING) {
     (void)batch.Delete(s.outbox, internal::DueKey(internal::FromMicros(r.next_attempt_us()), entry_id));
   }
+}
+
+// The event of a hop's outcome: a document (its sealed header's digests) or
+// an answer carried on, to `r.peer()`, for the recipients it serves.
+absl::StatusOr<congvan::v1::AuditEvent> HopEvent(StoreState& s, congvan::v1::AuditEventKind kind,
+                                                 const OutboxRecord& r) {
+  congvan::v1::SignedMessage carried;
+  if (r.has_answer()) {
+    carried = r.answer().answer();
+  } else {
+    // An entry always names a stored message; should it not, the event
+    // still says what happened, without the digests.
+    records::MessageRecord message;
+    ASSIGN_OR_RETURN(bool found, s.GetRecord(s.messages, r.message_id(), message));
+    if (found) carried = message.document().document();
+  }
+  congvan::v1::AuditEvent event = internal::DocumentEvent(kind, carried, r.message_id(), r.peer());
+  *event.mutable_recipients() = r.recipients();
+  return event;
 }
 
 void PutPending(StoreState& s, const std::string& entry_id, const OutboxRecord& r, rocksdb::WriteBatch& batch) {
@@ -157,6 +177,8 @@ absl::Status Store::MarkDelivered(const std::string& entry_id, const std::vector
   }
   RETURN_IF_ERROR(internal::AddEntries(s, enqueue, batch, states));
   states.WriteInto(batch);
+  ASSIGN_OR_RETURN(congvan::v1::AuditEvent event, HopEvent(s, congvan::v1::AUDIT_EVENT_FORWARDED, r));
+  internal::AddEvent(s, batch, std::move(event));
   return s.Commit(batch, "recording a delivery");
 }
 
@@ -195,6 +217,9 @@ absl::Status Store::MarkFailed(const std::string& entry_id, const std::string& r
   for (const std::string& recipient : r.recipients()) RETURN_IF_ERROR(states.Fail(message_id, recipient, reason));
   RETURN_IF_ERROR(internal::AddEntries(s, enqueue, batch, states));
   states.WriteInto(batch);
+  ASSIGN_OR_RETURN(congvan::v1::AuditEvent event, HopEvent(s, congvan::v1::AUDIT_EVENT_DELIVERY_FAILED, r));
+  event.set_detail(reason);
+  internal::AddEvent(s, batch, std::move(event));
   return s.Commit(batch, "recording a failed delivery");
 }
 

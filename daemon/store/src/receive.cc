@@ -9,6 +9,7 @@
 #include "congvan/store/lifecycle.h"
 #include "congvan/store/store.h"
 #include "keys.h"
+#include "log.h"
 #include "ops.h"
 #include "records.pb.h"
 #include "state.h"
@@ -18,8 +19,6 @@ namespace congvan::store {
 using internal::StoreState;
 
 namespace {
-
-std::string Rfc3339(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone()); }
 
 absl::StatusOr<congvan::v1::DocumentHeader> CheckReceived(const ReceiveRequest& request) {
   const congvan::v1::SignedMessage& doc = request.document.document();
@@ -57,7 +56,7 @@ records::InboxRecord InboxRecordOf(const congvan::v1::DocumentHeader& header, co
   e->set_subject(header.subject());
   e->set_number(header.registration().number());
   e->set_notation(header.registration().notation());
-  e->set_received_at(Rfc3339(received_at));
+  e->set_received_at(internal::Rfc3339(received_at));
   e->set_status(d.receipt.code());
   e->set_action(header.action());
   e->set_reference_message_id(header.reference().message_id());
@@ -126,6 +125,11 @@ absl::StatusOr<ReceiveResult> Store::Receive(const ReceiveRequest& request) {
   (void)batch.Put(s.dedup, message_id, dedup.SerializeAsString());
   RETURN_IF_ERROR(internal::AddEntries(s, request.forward, batch, states));
   states.WriteInto(batch);
+  congvan::v1::AuditEvent event =
+      internal::DocumentEvent(congvan::v1::AUDIT_EVENT_RECEIVED, request.document.document(), message_id, request.from);
+  event.set_time(internal::Rfc3339(request.received_at));
+  *event.mutable_recipients() = {request.served.begin(), request.served.end()};
+  internal::AddEvent(s, batch, std::move(event));
   RETURN_IF_ERROR(s.Commit(batch, "storing received message " + message_id));
   upload.Committed();
   return ReceiveResult{false, {dedup.receipts().begin(), dedup.receipts().end()}};

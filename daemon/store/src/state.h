@@ -5,6 +5,7 @@
 #define CONGVAN_STORE_SRC_STATE_H_
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <set>
@@ -19,7 +20,9 @@
 #include "congvan/store/store.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "congvan/audit/merkle.h"
 #include "congvan/signer/cms.h"
+#include "congvan/v1/audit.pb.h"
 
 namespace congvan::store::internal {
 
@@ -74,6 +77,13 @@ struct StoreState {
   // made under it, so that a failed write leaves no gap.
   absl::Mutex register_mu;
   MessageLocks message_locks;
+
+  // The audit log (log.cc). Pending events take the next sequence number;
+  // the integrator appends them to the tree under log_mu.
+  std::atomic<uint64_t> next_event_seq{0};
+  mutable absl::Mutex log_mu;
+  audit::MerkleFrontier frontier ABSL_GUARDED_BY(log_mu);
+  LogDamage log_damage;  // set by Open, then read-only
 
   ~StoreState();
 

@@ -7,6 +7,7 @@
 #include "congvan/signer/status_macros.h"
 #include "congvan/store/store.h"
 #include "keys.h"
+#include "log.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -221,6 +222,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     rocksdb::Slice b(begin), e(end);
     (void)state->db->CompactRange(rocksdb::CompactRangeOptions(), state->parts, &b, &e);
   }
+  RETURN_IF_ERROR(internal::OpenLog(*state));
   return std::unique_ptr<Store>(new Store(std::move(state)));
 }
 

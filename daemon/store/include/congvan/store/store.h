@@ -26,10 +26,13 @@
 #include <string_view>
 #include <vector>
 
+#include <functional>
+
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "congvan/store/audit_log.h"
 #include "congvan/store/outbox.h"
 #include "congvan/store/upload.h"
 #include "congvan/v1/message.pb.h"
@@ -60,6 +63,8 @@ struct StoreOptions {
   // Memory for all memtables together (RocksDB WriteBufferManager): the
   // bound of what the database buffers before flushing. Default: 64 MiB.
   size_t memtable_budget = size_t{64} << 20;
+  // The time written into audit events. Default: the system clock.
+  std::function<absl::Time()> now = [] { return absl::Now(); };
 };
 
 // A message as stored: what Fetch and Export need.
@@ -127,6 +132,7 @@ struct ReceiveRequest {
   congvan::v1::FetchedDocument document;  // from the envelope, trace including this hop
   Upload* upload = nullptr;                // the parts, Finish()ed; not owned
   absl::Time received_at;
+  std::string from;                        // the node that delivered it (its TLS identity), for the log
   std::vector<std::string> served;         // Envelope.serve
   std::vector<LocalDelivery> local;        // filed in the inbox, receipts kept
   std::vector<NewOutboxEntry> forward;     // relayed to next hops
@@ -254,6 +260,42 @@ class Store {
   [[nodiscard]] absl::Status ReadPart(const std::string& message_id, uint32_t part, PartSink sink);
 
   [[nodiscard]] absl::StatusOr<PartsUsage> Usage();
+
+  // --- audit log (audit_log.h)
+  // Logs an event that comes with no state change (a rejected input), in a
+  // synced write of its own. The time is set when empty.
+  [[nodiscard]] absl::Status RecordEvent(congvan::v1::AuditEvent event);
+  // Appends up to `limit` pending events to the tree in one synced write;
+  // returns how many. Call from one thread at a time (it serialises itself).
+  [[nodiscard]] absl::StatusOr<size_t> IntegrateLog(size_t limit = 10000);
+  // Events logged but not yet in the tree (diagnostics, tests).
+  [[nodiscard]] absl::StatusOr<uint64_t> PendingEvents();
+  uint64_t LogSize() const;
+  // The root of the tree of the first `size` events. INVALID_ARGUMENT past LogSize().
+  [[nodiscard]] absl::StatusOr<std::string> LogRoot(uint64_t size);
+  // Event `index` with its inclusion proof in the tree of `size` events.
+  [[nodiscard]] absl::StatusOr<congvan::v1::InclusionProof> ProveInclusion(uint64_t index, uint64_t size);
+  [[nodiscard]] absl::StatusOr<congvan::v1::ConsistencyProof> ProveConsistency(uint64_t old_size,
+                                                                               uint64_t new_size);
+  // The tree indexes of a message's events, in log order.
+  [[nodiscard]] absl::StatusOr<std::vector<uint64_t>> MessageEvents(const std::string& message_id);
+  // Keeps a sealed tree head (kind TREE_HEAD, body a TreeHead of this log),
+  // keyed by its size; a head already kept at that size is replaced (with
+  // its timestamp token, once the authority answered).
+  [[nodiscard]] absl::Status PutTreeHead(const congvan::v1::LoggedTreeHead& head);
+  // The head kept at `size`, or with size 0 the latest one; nullopt if none.
+  [[nodiscard]] absl::StatusOr<std::optional<congvan::v1::LoggedTreeHead>> GetTreeHead(uint64_t size);
+  // The smallest kept head whose size is at least `size`; nullopt if none.
+  [[nodiscard]] absl::StatusOr<std::optional<congvan::v1::LoggedTreeHead>> TreeHeadCovering(uint64_t size);
+  // Kept heads that have no timestamp token yet, oldest first.
+  [[nodiscard]] absl::StatusOr<std::vector<congvan::v1::LoggedTreeHead>> HeadsWithoutTimestamp(size_t limit);
+  // Witnessing (parent side): the last head of `child` recorded, and the
+  // recording of a new one with its WITNESSED event, in one write.
+  [[nodiscard]] absl::StatusOr<std::optional<congvan::v1::SignedMessage>> WitnessedHead(const std::string& child);
+  [[nodiscard]] absl::Status RecordWitnessed(const std::string& child, const congvan::v1::SignedMessage& head,
+                                             congvan::v1::AuditEvent event);
+  // What Open found changed in the log behind the node's back.
+  const LogDamage& log_damage() const;
 
  private:
   explicit Store(std::unique_ptr<internal::StoreState> state);
