@@ -21,6 +21,7 @@ struct NodePorts {
   int peers;
   int people;
   int metrics;
+  int tsa;  // served by the root only
 };
 
 // Text for a "# ..." comment: names come from the topology file, where a
@@ -73,7 +74,15 @@ std::string NodeToml(const PkiLayout& layout, const Topology& topology, const Ag
       "[seal]\n", "cert = ", PathValue(dir, layout.SealCert(agency.id)), "\n",
       "key = ", PathValue(dir, layout.SealKey(agency.id)), "\n\n",
       "[tls]\n", "cert = ", PathValue(dir, layout.NodeTlsCert(agency.id)), "\n",
-      "key = ", PathValue(dir, layout.NodeTlsKey(agency.id)), "\n\n", TrustTables(layout, dir), "\n");
+      "key = ", PathValue(dir, layout.NodeTlsKey(agency.id)), "\n\n", TrustTables(layout, dir), "\n",
+      "[audit]\n", "tsa = ", TomlString("https://" + Address(ports.at(topology.root()).tsa) + "/"),
+      "   # the root's time-stamping authority\n",
+      "tree_head_interval = \"1s\"   # a development topology: evidence is ready a second after an event\n\n");
+  if (agency.id == topology.root()) {
+    absl::StrAppend(&out, "[tsa]   # this node is the topology's time-stamping authority (RFC 3161 over HTTPS)\n",
+                    "listen = ", TomlString(Address(own.tsa)), "\n", "cert = ", PathValue(dir, layout.TsaCert(agency.id)),
+                    "\n", "key = ", PathValue(dir, layout.TsaKey(agency.id)), "\n\n");
+  }
 
   if (std::optional<AgencyId> parent = topology.hierarchy().ParentOf(agency.id)) {
     absl::StrAppend(&out, "[peers.parent]\n", "agency = ", TomlString(parent->str()), "\n",
@@ -131,12 +140,14 @@ absl::Status CheckBasePort(int base_port, size_t agencies) {
 absl::Status WriteNodeFiles(const PkiLayout& layout, const Topology& topology, int base_port) {
   RETURN_IF_ERROR(CheckBasePort(base_port, topology.agencies().size()));
   // Peers and people ports in pairs, as before metrics existed, so that
-  // those of an existing layout do not move; then one metrics port each.
+  // those of an existing layout do not move; then one metrics port each,
+  // then one time-stamping port each (which only the root uses).
   std::map<AgencyId, NodePorts> ports;
   const int agencies = static_cast<int>(topology.agencies().size());
   for (int i = 0; i < agencies; ++i) {
     ports.emplace(topology.agencies()[static_cast<size_t>(i)].id,
-                  NodePorts{base_port + 2 * i, base_port + 2 * i + 1, base_port + 2 * agencies + i});
+                  NodePorts{base_port + 2 * i, base_port + 2 * i + 1, base_port + 2 * agencies + i,
+                            base_port + 3 * agencies + i});
   }
   for (const Agency& agency : topology.agencies()) {
     RETURN_IF_ERROR(MakeDir(layout.NodeDir(agency.id)));

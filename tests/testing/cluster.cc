@@ -25,7 +25,7 @@ namespace {
 
 // Ports per agency that `pki init` gives out: peers, people, metrics
 // (certs/README.md, "Node configurations and profiles").
-constexpr int kPortsPerAgency = 3;
+constexpr int kPortsPerAgency = 4;  // congvan/pki/pki.h
 // Clusters live in [kLowestPort, kEphemeralPorts): below Linux's default
 // ephemeral range, so that no outgoing connection takes a node's port
 // between the check and the node's start.

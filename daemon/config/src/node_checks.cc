@@ -65,6 +65,19 @@ void CheckTls(const NodeParts& parts, const std::vector<signer::Certificate>& an
   }
 }
 
+void CheckTsa(const NodeParts& parts, const std::vector<signer::Certificate>& anchors, Problems* problems) {
+  if (!parts.tsa.has_value()) return;
+  std::optional<std::vector<signer::Certificate>> certs = LoadCertificateFile("tsa.cert", parts.tsa->cert_file, problems);
+  if (certs.has_value()) {
+    if (parts.agency.has_value()) CheckIdentity("tsa.cert", certs->front(), *parts.agency, std::nullopt, problems);
+    CheckChain("tsa.cert", *certs, anchors, {KeyPurpose::kTimestamping}, "trust.anchors", problems);
+  }
+  if (CheckReadableFile("tsa.key", parts.tsa->key_file, problems) &&
+      CheckPrivateMode("tsa.key", parts.tsa->key_file, problems) && certs.has_value()) {
+    CheckKeyFile("tsa.key", parts.tsa->key_file, {}, certs->front(), "tsa.cert", problems);
+  }
+}
+
 void CheckDataDir(const std::string& data_dir, Problems* problems) {
   if (data_dir.empty()) return;
   namespace fs = std::filesystem;
@@ -151,6 +164,7 @@ void CheckNodeParts(const NodeParts& parts, Problems* problems) {
   CheckCrls("trust.crls", parts.trust.crl_files, problems);
   CheckSeal(parts, anchors, problems);
   CheckTls(parts, anchors, problems);
+  CheckTsa(parts, anchors, problems);
   CheckDataDir(parts.data_dir, problems);
   CheckTopology(parts, problems);
 }

@@ -42,6 +42,8 @@ Analysis Analyze(const std::string& path) {
         .people = std::move(parts.people),
         .limits = parts.limits,
         .retry = parts.retry,
+        .audit = parts.audit,
+        .tsa = parts.tsa,
         .source_file = file->path,
     };
   }

@@ -30,6 +30,8 @@ struct NodeParts {
   std::vector<PersonConfig> people;
   Limits limits;
   RetryPolicy retry;
+  AuditConfig audit;
+  std::optional<TsaConfig> tsa;
 };
 
 // Reads node.toml's tables into `parts`, adding a problem for every key

@@ -299,6 +299,47 @@ void ReadRetry(const TableReader& top, RetryPolicy* retry) {
   }
 }
 
+void ReadAudit(const TableReader& top, AuditConfig* audit) {
+  const toml::table* table = top.Table("audit", false);
+  if (table == nullptr) return;
+  TableReader r = Sub(top, *table, "audit");
+  r.CheckKeys({"tree_head_interval", "tsa", "tsa_alarm_after"});
+  if (const auto interval = r.Duration("tree_head_interval")) audit->tree_head_interval = *interval;
+  if (const auto alarm = r.Duration("tsa_alarm_after")) audit->tsa_alarm_after = *alarm;
+  if (auto url = r.String("tsa", false)) {
+    if (url->rfind("https://", 0) != 0 || url->size() <= 8) {
+      r.Invalid("tsa", "'" + *url + "' is not an https:// URL (the time-stamping authority, e.g. "
+                                   "\"https://tsa.example.gov.vn:27700/\")");
+    } else {
+      audit->tsa_url = *url;
+    }
+  }
+}
+
+void ReadTsa(const TableReader& top, NodeParts* parts) {
+  const toml::table* table = top.Table("tsa", false);
+  if (table == nullptr) return;
+  TableReader r = Sub(top, *table, "tsa");
+  r.CheckKeys({"listen", "cert", "key"});
+  TsaConfig tsa;
+  auto listen = r.Address("listen", true, true, "where nodes ask for timestamps, e.g. \"0.0.0.0:27700\"");
+  auto cert = r.Path("cert", true, "the TSA certificate, followed by its chain (PEM)");
+  auto key = r.Path("key", true, "the TSA's key file");
+  if (!listen || !cert || !key) return;
+  for (const auto& [other, name] : {std::pair{&parts->listen.peers, "peers"}, std::pair{&parts->listen.people, "people"}}) {
+    if (Collide(*other, *listen)) {
+      r.Invalid("listen", absl::StrCat("port ", listen->port, " is also listen.", name, "' port (", other->ToString(),
+                                       "); give each its own port"));
+      return;
+    }
+  }
+  if (parts->listen.metrics.has_value() && Collide(*parts->listen.metrics, *listen)) {
+    r.Invalid("listen", absl::StrCat("port ", listen->port, " is also listen.metrics' port"));
+    return;
+  }
+  parts->tsa = TsaConfig{*listen, *cert, *key};
+}
+
 }  // namespace
 
 bool IsLogin(std::string_view login) {
@@ -310,7 +351,7 @@ bool IsLogin(std::string_view login) {
 void ReadNodeToml(const TomlFile& file, NodeParts* parts, Problems* problems) {
   const TableReader top(file.table, "", file.dir, problems);
   top.CheckKeys({"agency", "agency_name", "data_dir", "topology", "listen", "seal", "tls", "trust", "peers", "people",
-                 "limits", "retry"});
+                 "limits", "retry", "audit", "tsa"});
   parts->agency = top.Agency("agency", true);
   parts->agency_name = top.String("agency_name", false).value_or("");
   ReadListen(top, &parts->listen);
@@ -325,6 +366,8 @@ void ReadNodeToml(const TomlFile& file, NodeParts* parts, Problems* problems) {
   ReadPeople(top, &parts->people);
   ReadLimits(top, &parts->limits);
   ReadRetry(top, &parts->retry);
+  ReadAudit(top, &parts->audit);
+  ReadTsa(top, parts);
 }
 
 }  // namespace congvan::config::internal

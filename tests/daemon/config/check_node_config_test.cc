@@ -82,7 +82,8 @@ TEST(CheckNodeConfig, ReportsCertificatesThatDoNotChainToTheAnchors) {
       fx.Write(Replace(kFullNodeToml, "anchors = [\"root.pem\"]", "anchors = [\"other-root.pem\"]"));
   EXPECT_THAT(CheckNodeConfig(path),
               UnorderedElementsAre(Problem("seal.cert", "is not valid for signing under trust.anchors"),
-                                   Problem("tls.cert", "is not valid for a TLS server under trust.anchors")));
+                                   Problem("tls.cert", "is not valid for a TLS server under trust.anchors"),
+                                   Problem("tsa.cert", "is not valid for timestamping under trust.anchors")));
 }
 
 TEST(CheckNodeConfig, ReportsMissingRequiredTablesTogether) {

@@ -80,6 +80,13 @@ TEST(NodeConfigLoad, ReadsEveryKeyAndResolvesPathsAgainstTheFilesDirectory) {
   EXPECT_EQ(c.retry.initial_backoff, absl::Milliseconds(500));
   EXPECT_EQ(c.retry.max_backoff, absl::Minutes(1));
   EXPECT_EQ(c.retry.delivery_deadline, absl::Hours(2));
+  EXPECT_EQ(c.audit.tree_head_interval, absl::Seconds(2));
+  EXPECT_EQ(c.audit.tsa_url, "https://tsa.axis.gov.vn:27700/");
+  EXPECT_EQ(c.audit.tsa_alarm_after, absl::Minutes(30));
+  ASSERT_TRUE(c.tsa.has_value());
+  EXPECT_EQ(c.tsa->listen.ToString(), "127.0.0.1:27409");
+  EXPECT_EQ(c.tsa->cert_file, fx.File("tsa.pem"));
+  EXPECT_EQ(c.tsa->key_file, fx.File("tsa.key"));
 }
 
 TEST(NodeConfigLoad, AppliesTheDocumentedDefaults) {
@@ -99,6 +106,10 @@ TEST(NodeConfigLoad, AppliesTheDocumentedDefaults) {
   EXPECT_EQ(c.retry.initial_backoff, absl::Seconds(1));
   EXPECT_EQ(c.retry.max_backoff, absl::Minutes(5));
   EXPECT_EQ(c.retry.delivery_deadline, absl::Hours(24));
+  EXPECT_EQ(c.audit.tree_head_interval, absl::Seconds(5));
+  EXPECT_EQ(c.audit.tsa_url, "");  // no timestamps
+  EXPECT_EQ(c.audit.tsa_alarm_after, absl::Hours(1));
+  EXPECT_FALSE(c.tsa.has_value());  // no time-stamping authority
   // The same defaults as a NodeConfig made in code.
   const NodeConfig made{.agency = Id(kAgency)};
   EXPECT_EQ(made.limits.max_message_bytes, c.limits.max_message_bytes);
@@ -239,7 +250,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"HeaderLargerThanMessage", "\"512 MiB\"", "\"128 KiB\"", "limits.max_header_bytes", "(256 KiB) is larger than limits.max_message_bytes (128 KiB)"},
         BadCase{"NotADuration", "\"500ms\"", "\"soon\"", "retry.initial_backoff", "must be a positive duration"},
         BadCase{"NegativeDuration", "\"2h\"", "\"-2h\"", "retry.delivery_deadline", "must be a positive duration"},
-        BadCase{"MaxBackoffShorterThanInitial", "max_backoff = \"1m\"", "max_backoff = \"100ms\"", "retry.max_backoff", "is shorter than retry.initial_backoff"}),
+        BadCase{"MaxBackoffShorterThanInitial", "max_backoff = \"1m\"", "max_backoff = \"100ms\"", "retry.max_backoff", "is shorter than retry.initial_backoff"},
+        BadCase{"AuditUnknownKey", "tsa_alarm_after", "tsa_alarm", "audit.tsa_alarm", "unknown key (expected one of: tree_head_interval, tsa, tsa_alarm_after)"},
+        BadCase{"TsaNotHttps", "\"https://tsa.axis.gov.vn:27700/\"", "\"http://tsa.axis.gov.vn:27700/\"", "audit.tsa", "is not an https:// URL"},
+        BadCase{"TreeHeadIntervalNotADuration", "tree_head_interval = \"2s\"", "tree_head_interval = 2", "audit.tree_head_interval", "must be a positive duration"},
+        BadCase{"TsaOnThePeoplePort", "127.0.0.1:27409", "127.0.0.1:27407", "tsa.listen", "port 27407 is also listen.people' port"},
+        BadCase{"TsaWithoutKey", "key = \"tsa.key\"\n", "", "tsa.key", "is missing"},
+        BadCase{"TsaCertNotForTimestamps", "cert = \"tsa.pem\"\nkey = \"tsa.key\"", "cert = \"tls.pem\"\nkey = \"tls.key\"", "tsa.cert", "timestamping", kFailed},
+        BadCase{"TsaKeyOfAnotherCertificate", "key = \"tsa.key\"", "key = \"seal.key\"", "tsa.key", "does not belong to the certificate in tsa.cert", kFailed}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 
 TEST(NodeConfigLoad, TheAgencyMustBeInTheTopology) {

@@ -73,6 +73,16 @@ max_header_bytes = "256 KiB"
 initial_backoff = "500ms"
 max_backoff = "1m"
 delivery_deadline = "2h"
+
+[audit]
+tree_head_interval = "2s"
+tsa = "https://tsa.axis.gov.vn:27700/"
+tsa_alarm_after = "30m"
+
+[tsa]
+listen = "127.0.0.1:27409"
+cert = "tsa.pem"
+key = "tsa.key"
 )";
 
 // Only what has no default.
@@ -131,6 +141,9 @@ class NodeFixture {
                "seal");
     pki_.Issue({.profile = CertificateProfile::kNodeTls, .name = kAgency, .agency_id = kAgency, .person_login = ""},
                "tls");
+    pki_.Issue({.profile = CertificateProfile::kTimestamping, .name = "TSA " + std::string(kAgency),
+                .agency_id = kAgency, .person_login = ""},
+               "tsa");
     pki_.Issue({.profile = CertificateProfile::kSeal, .name = "UBND thành phố Hà Nội", .agency_id = "000.00.00.H29",
                 .person_login = ""},
                "other-seal");

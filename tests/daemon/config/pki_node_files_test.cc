@@ -170,15 +170,25 @@ TEST(PkiInitBasePort, MovesEveryPortAndRefusesOnesThatDoNotFit) {
   EXPECT_EQ(root.listen.peers.ToString(), "127.0.0.1:40000");
   EXPECT_EQ(root.listen.people.ToString(), "127.0.0.1:40001");
   EXPECT_EQ(root.listen.metrics->ToString(), "127.0.0.1:40024");  // after the 2 x 12 ports of the others
+  // The root is the time-stamping authority, on the first port after the
+  // metrics ports; every node asks it for timestamps.
+  ASSERT_TRUE(root.tsa.has_value());
+  EXPECT_EQ(root.tsa->listen.ToString(), "127.0.0.1:40036");
+  EXPECT_EQ(root.tsa->cert_file, layout.TsaCert(topology.root()));
+  for (const pki::Agency& agency : topology.agencies()) {
+    ASSERT_OK_AND_ASSIGN(NodeConfig node, LoadNodeConfig(layout.NodeConfig(agency.id)));
+    EXPECT_EQ(node.audit.tsa_url, "https://127.0.0.1:40036/") << agency.id.str();
+    if (agency.id != topology.root()) EXPECT_FALSE(node.tsa.has_value()) << agency.id.str();
+  }
   ASSERT_OK_AND_ASSIGN(Profile clerk, LoadProfile(layout.Profile("clerk-a00")));
   EXPECT_EQ(clerk.node.ToString(), "127.0.0.1:40001");
 
-  // 12 agencies need 36 ports: 65500 is the last base that fits.
+  // 12 agencies need 48 ports: 65488 is the last base that fits.
   RunResult high = ::congvan::testing::Run({Bin("congvan"), "pki", "init", "--topology", kSample, "--out",
-                                            tmp.File("high"), "--key-type", "p256", "--base-port", "65501"});
+                                            tmp.File("high"), "--key-type", "p256", "--base-port", "65489"});
   EXPECT_EQ(high.exit_code, 1);
-  EXPECT_THAT(high.err, HasSubstr("base port 65501 does not fit: 12 agencies need 36 ports"));
-  EXPECT_THAT(high.err, HasSubstr("the highest base port here is 65500"));
+  EXPECT_THAT(high.err, HasSubstr("base port 65489 does not fit: 12 agencies need 48 ports"));
+  EXPECT_THAT(high.err, HasSubstr("the highest base port here is 65488"));
   EXPECT_FALSE(std::filesystem::exists(tmp.File("high")));
 
   RunResult privileged = ::congvan::testing::Run(

@@ -15,8 +15,9 @@
 namespace congvan::pki {
 
 inline constexpr int kDefaultBasePort = 27400;
-// Ports each agency's node takes from the base port: peers, people, metrics.
-inline constexpr int kPortsPerAgency = 3;
+// Ports each agency's node takes from the base port: peers, people,
+// metrics, and the time-stamping authority's (used by the root only).
+inline constexpr int kPortsPerAgency = 4;
 
 struct InitOptions {
   std::string topology_file;

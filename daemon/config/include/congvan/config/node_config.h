@@ -124,6 +124,30 @@ struct RetryPolicy {
   absl::Duration probe_interval = absl::Seconds(30);
 };
 
+// [audit]: the node's tamper-evident log (shared/DESIGN.md "Audit log and
+// evidence").
+struct AuditConfig {
+  // How often the node seals a new tree head when the log has new events,
+  // gets it timestamped and sends it to its parent. Default: 5 s.
+  absl::Duration tree_head_interval = absl::Seconds(5);
+  // The time-stamping authority: RFC 3161 over HTTPS, "https://host:port/",
+  // reached with this node's TLS certificate. Default: none (tree heads are
+  // not timestamped, and evidence proves no time).
+  std::string tsa_url;
+  // A tree head still without a timestamp after this long raises an alarm
+  // (an error in the log, a metric, and gRPC health NOT_SERVING for the
+  // audit service). Documents are never held up. Default: 1 h.
+  absl::Duration tsa_alarm_after = absl::Hours(1);
+};
+
+// [tsa]: this node is the topology's time-stamping authority (RFC 3161
+// over HTTPS, clients authenticated with their TLS certificates).
+struct TsaConfig {
+  NetAddress listen;
+  std::string cert_file;  // the TSA certificate (extendedKeyUsage timeStamping), followed by its chain
+  std::string key_file;   // its key (mode 0600)
+};
+
 struct NodeConfig {
   // Required: this node's agency (mã định danh).
   signer::AgencyId agency;
@@ -145,6 +169,8 @@ struct NodeConfig {
   std::vector<PersonConfig> people;  // default: nobody
   Limits limits;
   RetryPolicy retry;
+  AuditConfig audit;
+  std::optional<TsaConfig> tsa;  // default: not a time-stamping authority
   // The node.toml it was loaded from (absolute); empty if made in code.
   std::string source_file;
 
