@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   std::cout << "congvand " << agency << ": serving peers on port " << (*node)->peers_port() << ", people on port "
             << (*node)->people_port();
   if ((*node)->metrics_port() != 0) std::cout << ", metrics on port " << (*node)->metrics_port();
+  if ((*node)->tsa_port() != 0) std::cout << ", timestamps on port " << (*node)->tsa_port();
   std::cout << std::endl;
   std::thread waiter([&signals, &node] {
     int signal = 0;

@@ -3,6 +3,7 @@
 #include "absl/random/random.h"
 #include "congvan/node/access.h"
 #include "congvan/node/grpc_status.h"
+#include "congvan/node/rejections.h"
 #include "congvan/node/trace.h"
 #include "congvan/signer/status_macros.h"
 #include "congvan/store/lifecycle.h"
@@ -61,7 +62,7 @@ absl::StatusOr<std::optional<v1::Reference>> ClerkServiceImpl::ReferenceOf(const
 
 grpc::Status ClerkServiceImpl::Send(grpc::ServerContext* context, grpc::ServerReader<v1::SendRequest>* reader,
                                     v1::SendResponse* response) {
-  return ToGrpcStatus(DoSend(context, reader, response));
+  return AnswerOrReject(node_, *context, "ClerkService.Send", DoSend(context, reader, response));
 }
 
 absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::ServerReader<v1::SendRequest>* reader,
@@ -203,7 +204,7 @@ grpc::Status ClerkServiceImpl::Track(grpc::ServerContext* context, const v1::Tra
 
 grpc::Status ClerkServiceImpl::SetStatus(grpc::ServerContext* context, const v1::SetStatusRequest* request,
                                          v1::SetStatusResponse* response) {
-  return ToGrpcStatus(DoSetStatus(context, *request, response));
+  return AnswerOrReject(node_, *context, "ClerkService.SetStatus", DoSetStatus(context, *request, response));
 }
 
 absl::Status ClerkServiceImpl::DoSetStatus(grpc::ServerContext* context, const v1::SetStatusRequest& request,
@@ -263,7 +264,7 @@ absl::Status ClerkServiceImpl::DoSetStatus(grpc::ServerContext* context, const v
 
 grpc::Status ClerkServiceImpl::Recall(grpc::ServerContext* context, const v1::RecallRequest* request,
                                       v1::RecallResponse* response) {
-  return ToGrpcStatus(DoRecall(context, *request, response));
+  return AnswerOrReject(node_, *context, "ClerkService.Recall", DoRecall(context, *request, response));
 }
 
 absl::Status ClerkServiceImpl::DoRecall(grpc::ServerContext* context, const v1::RecallRequest& request,

@@ -44,6 +44,20 @@ const std::vector<FamilyDefinition>& Families() {
        "Part bytes of the documents received from peers and stored.", {"peer"}, {}},
       {"congvan_documents_issued_total", Type::kCounter,
        "Documents this node registered and sealed for its clerks (ClerkService.Send).", {}, {}},
+      {"congvan_audit_log_events", Type::kGauge, "Events in the audit log's Merkle tree.", {}, {}},
+      {"congvan_audit_tree_heads_total", Type::kCounter, "Tree heads of the audit log sealed by this node.", {}, {}},
+      {"congvan_audit_timestamps_total", Type::kCounter,
+       "RFC 3161 timestamp requests for tree heads, by result (granted; failed: the authority could not be "
+       "reached or refused).",
+       {"result"}, {}},
+      {"congvan_audit_timestamp_pending_seconds", Type::kGauge,
+       "Age of the oldest tree head still waiting for its timestamp, in seconds (0 when none waits).", {}, {}},
+      {"congvan_audit_witness_total", Type::kCounter,
+       "Tree heads sent to the parent for witnessing (sent) and children's heads checked here (accepted; "
+       "inconsistent: a child whose log was rewritten; failed: not reached or refused), by role and result.",
+       {"role", "result"}, {}},
+      {"congvan_audit_log_damaged", Type::kGauge,
+       "1 when the node found at start-up that its audit log was changed behind its back, else 0.", {}, {}},
   };
   return *families;
 }

@@ -4,6 +4,8 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 
+#include <spdlog/spdlog.h>
+
 #include "congvan/node/tls.h"
 #include "congvan/signer/status_macros.h"
 
@@ -68,6 +70,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(config::NodeConfig config, Nod
   store_options.path = context.config.data_dir;
   store_options.chunk_size = static_cast<size_t>(context.config.limits.chunk_bytes);
   store_options.memtable_budget = size_t{16} << 20;
+  store_options.now = context.now;
   ASSIGN_OR_RETURN(context.store, store::Store::Open(store_options));
 
   ASSIGN_OR_RETURN(pki::Topology topology, pki::Topology::Load(context.config.topology_file));
@@ -80,7 +83,10 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(config::NodeConfig config, Nod
   node->clerk_service_ = std::make_unique<ClerkServiceImpl>(context, *node->router_);
   node->node_service_ = std::make_unique<NodeServiceImpl>(context, *node->router_);
   node->operator_service_ = std::make_unique<OperatorServiceImpl>(context, *node->router_);
+  node->audit_service_ = std::make_unique<AuditServiceImpl>(context);
+  node->witness_service_ = std::make_unique<WitnessServiceImpl>(context);
   node->delivery_ = std::make_unique<DeliveryLoop>(context, *node->router_);
+  node->audit_loop_ = std::make_unique<AuditLoop>(context);
   DeliveryLoop* delivery = node->delivery_.get();
   context.wake_delivery = [delivery] { delivery->Wake(); };
 
@@ -89,18 +95,46 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(config::NodeConfig config, Nod
   ASSIGN_OR_RETURN(auto credentials, MakeServerCredentials({context.config.tls.cert_file, context.config.tls.key_file,
                                                             context.config.trust.anchor_files}));
   ASSIGN_OR_RETURN(node->peers_server_, StartServer(context.config.listen.peers, credentials,
-                                                    {node->node_service_.get()}, context.config.limits,
+                                                    {node->node_service_.get(), node->witness_service_.get()},
+                                                    context.config.limits,
                                                     &node->peers_port_));
   ASSIGN_OR_RETURN(node->people_server_, StartServer(context.config.listen.people, credentials,
-                                                     {node->clerk_service_.get(), node->operator_service_.get()},
+                                                     {node->clerk_service_.get(), node->operator_service_.get(),
+                                                      node->audit_service_.get()},
                                                      context.config.limits,
                                                      &node->people_port_));
   if (context.config.listen.metrics.has_value()) {
     ASSIGN_OR_RETURN(node->metrics_server_, MetricsServer::Start(*context.config.listen.metrics, context.metrics));
   }
+  if (context.config.tsa.has_value()) RETURN_IF_ERROR(node->StartTsa());
+  if (!context.store->log_damage().empty()) {
+    spdlog::error("audit log: ALARM: {}", context.store->log_damage().ToString());
+    context.metrics.Set("congvan_audit_log_damaged", {}, 1);
+  }
+  // Health of the audit service: NOT_SERVING while tree heads wait for
+  // their timestamps past audit.tsa_alarm_after.
+  grpc::HealthCheckServiceInterface* health = node->people_server_->GetHealthCheckService();
+  node->audit_loop_->on_alarm = [health](bool alarm) {
+    if (health != nullptr) health->SetServingStatus("congvan.v1.AuditService", !alarm);
+  };
+  if (health != nullptr) health->SetServingStatus("congvan.v1.AuditService", true);
   node->delivery_->Start();
   node->delivery_->Wake();  // what was queued before a restart is due now
+  node->audit_loop_->Start();
   return node;
+}
+
+absl::Status Node::StartTsa() {
+  const config::NodeConfig& config = context_->config;
+  ASSIGN_OR_RETURN(std::vector<signer::Certificate> certs, signer::LoadCertificates(config.tsa->cert_file));
+  ASSIGN_OR_RETURN(tsa_, signer::TimestampAuthority::Create({.certificate = certs.front(),
+                                                              .chain = {certs.begin() + 1, certs.end()},
+                                                              .key_file = config.tsa->key_file,
+                                                              .now = context_->now}));
+  ASSIGN_OR_RETURN(tsa_server_, TsaServer::Start(config.tsa->listen,
+                                                 {config.tls.cert_file, config.tls.key_file, config.trust.anchor_files},
+                                                 *tsa_));
+  return absl::OkStatus();
 }
 
 Node::~Node() { Shutdown(); }
@@ -111,7 +145,9 @@ void Node::Wait() {
 
 void Node::Shutdown() {
   if (metrics_server_) metrics_server_->Stop();
+  if (tsa_server_) tsa_server_->Stop();
   if (delivery_) delivery_->Stop();
+  if (audit_loop_) audit_loop_->Stop();
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(5);
   if (peers_server_) peers_server_->Shutdown(deadline);
   if (people_server_) people_server_->Shutdown(deadline);

@@ -4,6 +4,7 @@
 
 #include "congvan/node/access.h"
 #include "congvan/node/grpc_status.h"
+#include "congvan/node/rejections.h"
 #include "congvan/node/trace.h"
 #include "congvan/signer/status_macros.h"
 #include "part_stream.h"
@@ -100,7 +101,7 @@ absl::StatusOr<v1::SignedMessage> MakeDeliveryReport(const store::StoredMessage&
 
 grpc::Status NodeServiceImpl::Deliver(grpc::ServerContext* context, grpc::ServerReader<v1::DeliverRequest>* reader,
                                       v1::DeliverResponse* response) {
-  return ToGrpcStatus(DoDeliver(context, reader, response));
+  return AnswerOrReject(node_, *context, "NodeService.Deliver", DoDeliver(context, reader, response));
 }
 
 absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::ServerReader<v1::DeliverRequest>* reader,
@@ -153,6 +154,7 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   store::ReceiveRequest request;
   request.upload = upload.get();
   request.received_at = now;
+  request.from = peer.agency;
   request.served.assign(envelope.serve().begin(), envelope.serve().end());
   for (const auto& [next, recipients] : hops) {
     if (next.empty()) {
@@ -189,7 +191,7 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
 
 grpc::Status NodeServiceImpl::Answer(grpc::ServerContext* context, const v1::AnswerRequest* request,
                                      v1::AnswerResponse*) {
-  return ToGrpcStatus(DoAnswer(context, *request));
+  return AnswerOrReject(node_, *context, "NodeService.Answer", DoAnswer(context, *request));
 }
 
 absl::Status NodeServiceImpl::DoAnswer(grpc::ServerContext* context, const v1::AnswerRequest& request) {

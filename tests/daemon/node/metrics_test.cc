@@ -39,8 +39,14 @@ TEST(MetricsRender, EveryFamilyHasHelpAndTypeInTableOrder) {
                                      "# TYPE congvan_answers_forwarded_total counter",
                                      "# TYPE congvan_received_total counter",
                                      "# TYPE congvan_received_bytes_total counter",
-                                     "# TYPE congvan_documents_issued_total counter"));
-  EXPECT_EQ(Lines(text, "# HELP").size(), 7u);
+                                     "# TYPE congvan_documents_issued_total counter",
+                                     "# TYPE congvan_audit_log_events gauge",
+                                     "# TYPE congvan_audit_tree_heads_total counter",
+                                     "# TYPE congvan_audit_timestamps_total counter",
+                                     "# TYPE congvan_audit_timestamp_pending_seconds gauge",
+                                     "# TYPE congvan_audit_witness_total counter",
+                                     "# TYPE congvan_audit_log_damaged gauge"));
+  EXPECT_EQ(Lines(text, "# HELP").size(), 13u);
   EXPECT_THAT(text, HasSubstr("# HELP congvan_documents_issued_total Documents this node registered and sealed"));
   // Help comes right before type, and the text ends with a line feed.
   EXPECT_THAT(text, HasSubstr("# HELP congvan_received_total NodeService.Deliver calls served"));

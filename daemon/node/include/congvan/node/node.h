@@ -1,7 +1,8 @@
 // A running congvan node: the store, the trust snapshot, the seal, two
 // mutual-TLS gRPC servers (peers: NodeService; people: ClerkService), the
 // standard health service and server reflection on both, the delivery
-// loop, and the metrics server when listen.metrics is set. `main()` only loads the config and calls Create and Wait.
+// loop, the audit loop, the metrics server when listen.metrics is set, and
+// the time-stamping authority's HTTPS server when [tsa] is set. `main()` only loads the config and calls Create and Wait.
 #ifndef CONGVAN_NODE_NODE_H_
 #define CONGVAN_NODE_NODE_H_
 
@@ -11,6 +12,8 @@
 
 #include "absl/status/statusor.h"
 #include "congvan/config/node_config.h"
+#include "congvan/node/audit_loop.h"
+#include "congvan/node/audit_service.h"
 #include "congvan/node/clerk_service.h"
 #include "congvan/node/delivery.h"
 #include "congvan/node/metrics_server.h"
@@ -18,6 +21,8 @@
 #include "congvan/node/node_service.h"
 #include "congvan/node/operator_service.h"
 #include "congvan/node/routing.h"
+#include "congvan/node/tsa_server.h"
+#include "congvan/node/witness_service.h"
 
 namespace congvan::node {
 
@@ -41,6 +46,8 @@ class Node {
   int people_port() const { return people_port_; }
   // 0 when listen.metrics is not set.
   int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+  // 0 when this node is no time-stamping authority ([tsa] not set).
+  int tsa_port() const { return tsa_server_ ? tsa_server_->port() : 0; }
 
   // Blocks until Shutdown() is called from another thread or a signal.
   void Wait();
@@ -48,13 +55,20 @@ class Node {
 
  private:
   Node() = default;
+  // The time-stamping authority and its HTTPS server ([tsa]).
+  absl::Status StartTsa();
 
   std::unique_ptr<NodeContext> context_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<ClerkServiceImpl> clerk_service_;
   std::unique_ptr<NodeServiceImpl> node_service_;
   std::unique_ptr<OperatorServiceImpl> operator_service_;
+  std::unique_ptr<AuditServiceImpl> audit_service_;
+  std::unique_ptr<WitnessServiceImpl> witness_service_;
   std::unique_ptr<DeliveryLoop> delivery_;
+  std::unique_ptr<AuditLoop> audit_loop_;
+  std::unique_ptr<signer::TimestampAuthority> tsa_;
+  std::unique_ptr<TsaServer> tsa_server_;
   std::unique_ptr<grpc::Server> peers_server_;
   std::unique_ptr<grpc::Server> people_server_;
   std::unique_ptr<MetricsServer> metrics_server_;
