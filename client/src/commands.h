@@ -32,6 +32,13 @@ void RegisterRecallCommand(CLI::App& app, int& exit_code);     // lifecycle_comm
 void RegisterRetryCommand(CLI::App& app, int& exit_code);      // lifecycle_commands.cc
 void RegisterRouteCommand(CLI::App& app, int& exit_code);      // route_command.cc
 
+// The auditor's commands. export and audit talk to the own node (profile,
+// --json, exit codes as the clerk's); verify is offline and needs no
+// profile: exit 0 every check passed, 1 one failed, 2 usage.
+void RegisterExportCommand(CLI::App& app, int& exit_code);          // evidence_commands.cc
+void RegisterVerifyEvidenceCommand(CLI::App& app, int& exit_code);  // evidence_commands.cc
+void RegisterAuditCommands(CLI::App& app, int& exit_code);          // audit_commands.cc
+
 }  // namespace congvan::client
 
 #endif  // CONGVAN_CLIENT_COMMANDS_H_

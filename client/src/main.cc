@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   congvan::client::RegisterRecallCommand(app, exit_code);
   congvan::client::RegisterRetryCommand(app, exit_code);
   congvan::client::RegisterRouteCommand(app, exit_code);
+  congvan::client::RegisterExportCommand(app, exit_code);
+  congvan::client::RegisterVerifyEvidenceCommand(app, exit_code);
+  congvan::client::RegisterAuditCommands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -40,7 +40,8 @@ NodeClient::NodeClient(std::string target, std::shared_ptr<grpc::Channel> channe
       options_(options),
       channel_(std::move(channel)),
       stub_(v1::ClerkService::NewStub(channel_)),
-      operator_stub_(v1::OperatorService::NewStub(channel_)) {}
+      operator_stub_(v1::OperatorService::NewStub(channel_)),
+      audit_stub_(v1::AuditService::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> NodeClient::UnaryContext() const {
   auto context = std::make_unique<grpc::ClientContext>();

@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "congvan/config/profile.h"
+#include "congvan/v1/audit.grpc.pb.h"
 #include "congvan/v1/node.grpc.pb.h"
 
 namespace congvan::client {
@@ -48,7 +49,8 @@ struct NodeClientOptions {
   int max_receive_message_bytes = 64 << 20;
 };
 
-// A channel to one node's ClerkService. Thread-safe as gRPC stubs are.
+// A channel to one node's ClerkService, OperatorService and AuditService.
+// Thread-safe as gRPC stubs are.
 class NodeClient {
  public:
   // Reads the profile's TLS certificate, key and anchors and builds the
@@ -60,6 +62,7 @@ class NodeClient {
 
   v1::ClerkService::Stub& clerk() { return *stub_; }
   v1::OperatorService::Stub& operators() { return *operator_stub_; }
+  v1::AuditService::Stub& audit() { return *audit_stub_; }
   // "host:port", as dialled.
   const std::string& target() const { return target_; }
   const NodeClientOptions& options() const { return options_; }
@@ -78,6 +81,7 @@ class NodeClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ClerkService::Stub> stub_;
   std::unique_ptr<v1::OperatorService::Stub> operator_stub_;
+  std::unique_ptr<v1::AuditService::Stub> audit_stub_;
 };
 
 // The profile (LoadClerkProfile) and a client for its node.
