@@ -10,7 +10,12 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include <grpcpp/grpcpp.h>
+
 #include "congvan/audit/container.h"
+#include "congvan/config/profile.h"
+#include "congvan/node/tls.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "rocksdb/db.h"
 #include "testing/cluster.h"
 #include "testing/status_matchers.h"
@@ -29,6 +34,13 @@ using ::testing::HasSubstr;
 constexpr char kRoot[] = "000.00.00.A00";     // the time-stamping authority
 constexpr char kHongGai[] = "000.01.01.H49";  // sends; its auditor exports
 constexpr char kHaLong[] = "000.00.01.H49";   // receives, answers; Hồng Gai's parent, which witnesses its log
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "'" << from << "' is not in the text";
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
 
 nlohmann::json Json(const RunResult& r) {
   return r.out.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.out, nullptr, false);
@@ -117,6 +129,13 @@ TEST(Evidence, ExportedAfterReceiptsAndStatusesItVerifiesOfflineAndWithOpenssl) 
 
   const std::string zip = cluster.File("evidence.zip");
   ASSERT_TRUE(ExportTimestamped(cluster, id, zip, 2)) << cluster.Log(kHongGai);
+  // The audit service is the auditor's alone; its answers check out.
+  RunResult clerk = cluster.Congvan("clerk-honggai", {"export", id, "--out", cluster.File("clerk.zip")});
+  EXPECT_EQ(clerk.exit_code, 1);
+  EXPECT_THAT(clerk.out + clerk.err, HasSubstr("auditor"));
+  RunResult prove = cluster.Congvan("auditor-honggai", {"audit", "prove", id});
+  EXPECT_EQ(prove.exit_code, 0) << prove.out << prove.err;
+  EXPECT_THAT(prove.out, HasSubstr("4 events of message " + id + ", each proven under this head"));
   RunResult verified = Verify(cluster, zip);
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
   nlohmann::json report = Json(verified);
@@ -272,6 +291,52 @@ TEST(Evidence, ALogRewrittenBehindTheNodesBackIsCaughtByItsParentAndByAnAuditor)
                                     {"audit", "consistency", std::to_string(old_size), std::to_string(new_size)});
   EXPECT_EQ(after.exit_code, 1) << after.out << after.err;
   EXPECT_THAT(after.out + after.err, HasSubstr("rewritten"));
+}
+
+// The gRPC health of `service` at the node of `login`'s profile.
+grpc::health::v1::HealthCheckResponse::ServingStatus Health(const Cluster& cluster, const std::string& login,
+                                                             const std::string& service) {
+  auto profile = config::LoadProfile(cluster.Profile(login));
+  EXPECT_OK(profile);
+  auto credentials = MakeChannelCredentials({profile->tls.cert_file, profile->tls.key_file, profile->trust.anchor_files});
+  EXPECT_OK(credentials);
+  auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(profile->node.ToString(), *credentials));
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = health->Check(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.status();
+}
+
+TEST(Evidence, ATimeStampingAuthorityDownDelaysTheTokensNeverTheDocumentsAndRaisesAnAlarm) {
+  Cluster cluster;
+  const std::string config = cluster.NodeConfig(kHongGai);
+  WriteTestFile(config, Replace(ReadTestFile(config), "[audit]\n", "[audit]\ntsa_alarm_after = \"2s\"\n"));
+  cluster.Start(kHaLong);
+  cluster.Start(kHongGai);  // the root, the authority, is down
+  using Serving = grpc::health::v1::HealthCheckResponse;
+  EXPECT_EQ(Health(cluster, "clerk-honggai", "congvan.v1.AuditService"), Serving::SERVING);
+
+  const std::string id = SendSigned(cluster, "khong-cho.pdf");
+  ASSERT_TRUE(WaitFor([&] { return HasAnswer(cluster, id, "01"); }, 60));  // documents flow
+  ASSERT_TRUE(WaitFor([&] {
+    return Health(cluster, "clerk-honggai", "congvan.v1.AuditService") == Serving::NOT_SERVING;
+  }, 30)) << cluster.Log(kHongGai);
+  EXPECT_THAT(cluster.Log(kHongGai), HasSubstr("ALARM"));
+  EXPECT_GT(MetricValue(cluster.Metrics(kHongGai), "congvan_audit_timestamp_pending_seconds"), 2);
+  EXPECT_GE(MetricValue(cluster.Metrics(kHongGai), R"(congvan_audit_timestamps_total{result="failed"})"), 1);
+  EXPECT_EQ(Health(cluster, "clerk-honggai", ""), Serving::SERVING);  // the node itself serves on
+
+  // The authority returns: the waiting heads get their tokens, the alarm ends.
+  cluster.Start(kRoot);
+  EXPECT_TRUE(WaitFor([&] {
+    return Health(cluster, "clerk-honggai", "congvan.v1.AuditService") == Serving::SERVING;
+  }, 60)) << cluster.Log(kHongGai);
+  EXPECT_EQ(MetricValue(cluster.Metrics(kHongGai), "congvan_audit_timestamp_pending_seconds"), 0);
+  EXPECT_TRUE(ExportTimestamped(cluster, id, cluster.File("late.zip"), 1));
+  EXPECT_EQ(Verify(cluster, cluster.File("late.zip")).exit_code, 0);
 }
 
 }  // namespace
