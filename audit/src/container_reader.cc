@@ -12,9 +12,12 @@
 #include "congvan/audit/container.h"
 #include "congvan/signer/cms.h"
 #include "congvan/signer/status_macros.h"
+#include "io_error.h"
 
 namespace congvan::audit {
 namespace {
+
+using internal::IoError;
 
 constexpr size_t kMaxNameBytes = 255;
 constexpr size_t kChunkBytes = 256 << 10;
@@ -79,22 +82,6 @@ absl::Status BadName(std::string_view name, const std::string& why) {
   return absl::InvalidArgumentError("the entry name " + Quote(name) + " " + why);
 }
 
-absl::Status IoError(const std::string& what, int err) {
-  std::string message = what + ": " + std::strerror(err);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-    case EACCES:
-    case EPERM:
-    case EROFS:
-    case EISDIR:
-    case ELOOP:
-    case ENAMETOOLONG:
-      return absl::FailedPreconditionError(message);
-    default:
-      return absl::UnavailableError(message);
-  }
-}
 
 // An error while reading an entry's data: the container's fault (DATA_LOSS)
 // or the machine's.

@@ -9,32 +9,16 @@
 
 #include "congvan/audit/container.h"
 #include "congvan/signer/status_macros.h"
+#include "io_error.h"
 
 namespace congvan::audit {
 namespace {
 
+using internal::IoError;
+
 constexpr mode_t kFileMode = 0644;
 // External attributes of every entry: a regular file, mode 0644 (Unix).
 constexpr zip_uint32_t kEntryAttributes = (S_IFREG | kFileMode) << 16;
-
-// Errors that the operator fixes (a wrong path, permissions) are
-// FAILED_PRECONDITION; the rest (a full disk, EIO) are UNAVAILABLE.
-absl::Status IoError(const std::string& what, int err) {
-  std::string message = what + ": " + std::strerror(err);
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-    case EACCES:
-    case EPERM:
-    case EROFS:
-    case EISDIR:
-    case ELOOP:
-    case ENAMETOOLONG:
-      return absl::FailedPreconditionError(message);
-    default:
-      return absl::UnavailableError(message);
-  }
-}
 
 absl::Status ZipError(const std::string& what, zip_error_t* error) {
   std::string message = what + ": " + zip_error_strerror(error);
