@@ -1,6 +1,7 @@
 #include "evidence_export.h"
 
 #include <map>
+#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -122,8 +123,18 @@ absl::Status ExportEvidence(NodeContext& node, const std::string& message_id,
     RETURN_IF_ERROR(out.AddBytes(layout::TraceHopSeal(hop), entry.signed_().seal_signature()));
     out.CollectCertificates(entry.signed_().seal_signature());
   }
+  // An answer goes in only when the log under the head records it: one
+  // stored after that head was sealed waits for the next export.
+  std::set<std::string> logged_answers;
+  for (const v1::InclusionProof& proof : events.events()) {
+    v1::AuditEvent event;
+    if (event.ParseFromString(proof.event()) && event.kind() == v1::AUDIT_EVENT_ANSWER) {
+      logged_answers.insert(event.body_sha256());
+    }
+  }
   int n = 0;
   for (const store::Answer& a : answers) {
+    if (!logged_answers.contains(signer::Sha256(a.answer.signed_().body()))) continue;
     ++n;
     const std::string code = CodeName(a.answer);
     RETURN_IF_ERROR(out.AddBytes(layout::AnswerBody(n, a.agency, code), a.answer.signed_().body()));
