@@ -19,6 +19,9 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
   # tests and demo
   libgtest-dev libgmock-dev jq curl procps unzip zip python3
+  # the Debian package (cpack -G DEB: dpkg-shlibdeps, file), its postinst
+  # (adduser) and its test (systemd-analyze, ss)
+  dpkg-dev file adduser systemd iproute2
 )
 
 missing=()
