@@ -19,6 +19,8 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcpp-httplib-dev
   # tests and demo
   libgtest-dev libgmock-dev jq curl procps unzip zip python3
+  # the Python example of the gRPC API (examples/python/) and its test
+  python3-grpcio python3-grpc-tools
   # the Debian package (cpack -G DEB: dpkg-shlibdeps, file), its postinst
   # (adduser) and its test (systemd-analyze, ss)
   dpkg-dev file adduser systemd iproute2
