@@ -44,6 +44,7 @@ Analysis Analyze(const std::string& path) {
         .retry = parts.retry,
         .audit = parts.audit,
         .tsa = parts.tsa,
+        .operations = parts.operations,
         .source_file = file->path,
     };
   }

@@ -32,6 +32,7 @@ struct NodeParts {
   RetryPolicy retry;
   AuditConfig audit;
   std::optional<TsaConfig> tsa;
+  OperationsConfig operations;
 };
 
 // Reads node.toml's tables into `parts`, adding a problem for every key

@@ -340,6 +340,16 @@ void ReadTsa(const TableReader& top, NodeParts* parts) {
   parts->tsa = TsaConfig{*listen, *cert, *key};
 }
 
+void ReadOperations(const TableReader& top, OperationsConfig* operations) {
+  const toml::table* table = top.Table("operations", false);
+  if (table == nullptr) return;
+  TableReader r = Sub(top, *table, "operations");
+  r.CheckKeys({"certificate_warning_days"});
+  if (const auto days = r.Integer("certificate_warning_days", 1, 3650)) {
+    operations->certificate_warning_days = static_cast<int>(*days);
+  }
+}
+
 }  // namespace
 
 bool IsLogin(std::string_view login) {
@@ -351,7 +361,7 @@ bool IsLogin(std::string_view login) {
 void ReadNodeToml(const TomlFile& file, NodeParts* parts, Problems* problems) {
   const TableReader top(file.table, "", file.dir, problems);
   top.CheckKeys({"agency", "agency_name", "data_dir", "topology", "listen", "seal", "tls", "trust", "peers", "people",
-                 "limits", "retry", "audit", "tsa"});
+                 "limits", "retry", "audit", "tsa", "operations"});
   parts->agency = top.Agency("agency", true);
   parts->agency_name = top.String("agency_name", false).value_or("");
   ReadListen(top, &parts->listen);
@@ -368,6 +378,7 @@ void ReadNodeToml(const TomlFile& file, NodeParts* parts, Problems* problems) {
   ReadRetry(top, &parts->retry);
   ReadAudit(top, &parts->audit);
   ReadTsa(top, parts);
+  ReadOperations(top, &parts->operations);
 }
 
 }  // namespace congvan::config::internal

@@ -146,6 +146,7 @@ absl::Status AuditLoop::StampHead(v1::LoggedTreeHead head) {
   ASSIGN_OR_RETURN(std::string token, signer::TokenFromResponse(response, digest, nonce));
   // Kept only once it verifies: evidence must not carry a token nobody can check.
   RETURN_IF_ERROR(signer::VerifyTimestampToken(token, digest, *node_.trust->Current()).status());
+  node_.signatures.Verified();
   head.set_timestamp_token(std::move(token));
   return node_.store->PutTreeHead(head);
 }

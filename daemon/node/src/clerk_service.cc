@@ -1,5 +1,7 @@
 #include "congvan/node/clerk_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include "absl/random/random.h"
 #include "congvan/node/access.h"
 #include "congvan/node/grpc_status.h"
@@ -91,7 +93,7 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
   ASSIGN_OR_RETURN(std::vector<v1::SignerInfo> signers,
                    CheckLeaderSignatures({request.leader_signatures().begin(), request.leader_signatures().end()},
                                          main_sha256, *node_.trust->Current(), now,
-                                         {node_.agency(), Leaders(node_.config)}));
+                                         {node_.agency(), Leaders(node_.config)}, &node_.signatures));
 
   ASSIGN_OR_RETURN(std::unique_ptr<store::Upload> upload, node_.store->BeginUpload());
   RETURN_IF_ERROR(internal::ReceiveParts(reader, *upload, ExpectedParts(request)));
@@ -132,6 +134,8 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
                    node_.store->Issue({node_.agency(), year, upload.get(), now}, build));
   node_.wake_delivery();
   node_.metrics.Add("congvan_documents_issued_total");
+  spdlog::info("message={} recipients={} document {}/{} {} issued", issued.message_id, request.recipients_size(),
+               issued.number, issued.year, request.notation());
   response->set_message_id(issued.message_id);
   response->set_year(issued.year);
   response->set_number(issued.number);

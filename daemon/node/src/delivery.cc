@@ -66,6 +66,7 @@ void DeliveryLoop::Start() {
     absl::MutexLock lock(&contexts_mu_);
     cancelled_ = false;
   }
+  next_periodic_ = periodic_ ? node_.now() + periodic_interval_ : absl::InfiniteFuture();
   for (int i = 0; i < kWorkers; ++i) workers_.emplace_back([this] { Work(); });
   thread_ = std::thread([this] { Loop(); });
 }
@@ -95,6 +96,11 @@ void DeliveryLoop::Wake() {
   woken_ = true;
 }
 
+void DeliveryLoop::SetPeriodic(absl::Duration interval, std::function<void()> task) {
+  periodic_interval_ = interval;
+  periodic_ = std::move(task);
+}
+
 void DeliveryLoop::Loop() {
   while (true) {
     {
@@ -117,6 +123,10 @@ void DeliveryLoop::Loop() {
     if (node_.now() >= next_probe_) {
       ProbeFailed();
       next_probe_ = node_.now() + node_.config.retry.probe_interval;
+    }
+    if (node_.now() >= next_periodic_) {
+      periodic_();
+      next_periodic_ = node_.now() + periodic_interval_;
     }
   }
 }
@@ -194,7 +204,8 @@ absl::Status DeliveryLoop::DeliverDocument(const store::OutboxEntry& entry, std:
   // The receipts must be the served recipients' own, for this document.
   const std::string header_sha256 = signer::Sha256(message.document.document().body());
   for (const v1::SignedMessage& receipt : response.receipts()) {
-    ASSIGN_OR_RETURN(store::Answer answer, VerifyAnswer(receipt, *node_.trust->Current(), node_.now()));
+    ASSIGN_OR_RETURN(store::Answer answer,
+                     VerifyAnswer(receipt, *node_.trust->Current(), node_.now(), nullptr, &node_.signatures));
     v1::ReceiptBody body;
     body.ParseFromString(receipt.body());
     const bool served = std::find(entry.recipients.begin(), entry.recipients.end(), answer.agency) !=
@@ -237,8 +248,9 @@ std::vector<store::NewOutboxEntry> DeliveryLoop::ReportToSender(const store::Out
   auto sender = signer::AgencyId::Parse(message->header.from_agency());
   absl::StatusOr<std::string> hop = sender.ok() ? router_.NextHop(*sender) : sender.status();
   if (!report.ok() || !hop.ok()) {
-    spdlog::warn("message {}: cannot report the failed delivery to {} to its sender: {}", entry.message_id,
-                 entry.peer, std::string((report.ok() ? hop.status() : report.status()).message()));
+    spdlog::warn("message={} peer={} cannot report the failed delivery to the sender {}: {}", entry.message_id,
+                 entry.peer, message->header.from_agency(),
+                 std::string((report.ok() ? hop.status() : report.status()).message()));
     return {};
   }
   store::NewOutboxEntry carry;
@@ -281,13 +293,22 @@ void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& o
                                                      node_.config.retry.max_backoff, absl::Uniform(random, 0.0, 1.0));
     recorded = node_.store->MarkRetry(entry.id, std::min(now + delay, entry.deadline), std::string(outcome.message()));
   }
+  const char* what = entry.answer.has_value() ? "answer" : "document";
   if (!recorded.ok()) {
     // The entry stays due and is tried again; nothing is lost.
-    spdlog::warn("message {}: cannot record the delivery to {}: {}", entry.message_id, entry.peer,
-                 std::string(recorded.message()));
-  } else if (!outcome.ok()) {
-    spdlog::info("message {}: delivery to {} failed (attempt {}): {}", entry.message_id, entry.peer,
-                 entry.attempts + 1, std::string(outcome.message()));
+    spdlog::warn("message={} peer={} cannot record the {} delivery ({}): {}", entry.message_id, entry.peer, what,
+                 result, std::string(recorded.message()));
+  } else if (outcome.ok()) {
+    spdlog::info("message={} peer={} attempt={} {} delivered", entry.message_id, entry.peer, entry.attempts + 1,
+                 what);
+  } else if (now >= entry.deadline) {
+    spdlog::warn("message={} peer={} attempt={} {} not delivered before the deadline {}, given up (`congvan retry` "
+                 "or the peer's return queues it again): {}",
+                 entry.message_id, entry.peer, entry.attempts + 1, what, FormatRfc3339(entry.deadline),
+                 std::string(outcome.message()));
+  } else {
+    spdlog::info("message={} peer={} attempt={} {} delivery failed, retrying: {}", entry.message_id, entry.peer,
+                 entry.attempts + 1, what, std::string(outcome.message()));
   }
 }
 
@@ -324,7 +345,7 @@ void DeliveryLoop::Probe(const std::string& peer, const std::vector<store::Outbo
   for (const store::OutboxEntry& entry : failed) {
     if (node_.store->Rearm(entry.id, now, now + node_.config.retry.delivery_deadline).ok()) ++rearmed;
   }
-  spdlog::info("node {} is back: {} failed deliveries queued again", peer, rearmed);
+  spdlog::info("peer={} is back: {} failed deliveries queued again", peer, rearmed);
 }
 
 absl::StatusOr<size_t> DeliveryLoop::Dispatch() {

@@ -159,7 +159,8 @@ absl::Status ValidateSendHeader(const v1::SendHeader& header, std::string_view o
 absl::StatusOr<std::vector<v1::SignerInfo>> CheckLeaderSignatures(const std::vector<std::string>& signatures,
                                                                   std::string_view main_sha256,
                                                                   const signer::TrustStore& trust, absl::Time at,
-                                                                  const LeaderPolicy& policy) {
+                                                                  const LeaderPolicy& policy,
+                                                                  SignatureCounter* counter) {
   std::vector<v1::SignerInfo> signers;
   for (size_t i = 0; i < signatures.size(); ++i) {
     const std::string which = "leader signature " + std::to_string(i + 1);
@@ -167,6 +168,7 @@ absl::StatusOr<std::vector<v1::SignerInfo>> CheckLeaderSignatures(const std::vec
     if (!verified.ok()) {
       return signer::WithContext(verified.status(), which);
     }
+    if (counter != nullptr) counter->Verified();
     const signer::Certificate& cert = verified->signer;
     const std::string agency = cert.AgencyId().value_or("");
     const std::string login = cert.PersonLogin().value_or("");
@@ -219,6 +221,7 @@ absl::StatusOr<v1::SignedMessage> Seal(v1::MessageKind kind, std::string body, c
                                        absl::Time now) {
   signer::SignRequest request{seal.key, seal.certificate, seal.chain, now};
   ASSIGN_OR_RETURN(std::string signature, signer::SignDetached(body, request));
+  if (seal.counter != nullptr) seal.counter->Made();
   v1::SignedMessage message;
   message.set_kind(kind);
   message.set_body(std::move(body));
@@ -227,11 +230,12 @@ absl::StatusOr<v1::SignedMessage> Seal(v1::MessageKind kind, std::string body, c
 }
 
 absl::StatusOr<VerifiedSeal> VerifySeal(const v1::SignedMessage& message, const signer::TrustStore& trust,
-                                        absl::Time at) {
+                                        absl::Time at, SignatureCounter* counter) {
   auto verified = signer::VerifyDetached(message.body(), message.seal_signature(), trust, at);
   if (!verified.ok()) {
     return signer::WithContext(verified.status(), "seal");
   }
+  if (counter != nullptr) counter->Verified();
   if (verified->signer.PersonLogin().has_value()) {
     return absl::PermissionDeniedError("the seal is a person's signature, not an agency's seal");
   }
@@ -241,7 +245,8 @@ absl::StatusOr<VerifiedSeal> VerifySeal(const v1::SignedMessage& message, const 
 }
 
 absl::StatusOr<v1::DocumentHeader> VerifyEnvelope(const v1::Envelope& envelope, const signer::TrustStore& trust,
-                                                  absl::Time at, const DocumentLimits& limits) {
+                                                  absl::Time at, const DocumentLimits& limits,
+                                                  SignatureCounter* counter) {
   const v1::SignedMessage& document = envelope.document();
   if (document.kind() != v1::MESSAGE_KIND_DOCUMENT) return Invalid("the envelope does not carry a document");
   v1::DocumentHeader header;
@@ -257,7 +262,7 @@ absl::StatusOr<v1::DocumentHeader> VerifyEnvelope(const v1::Envelope& envelope, 
     }
   }
 
-  ASSIGN_OR_RETURN(VerifiedSeal seal, VerifySeal(document, trust, at));
+  ASSIGN_OR_RETURN(VerifiedSeal seal, VerifySeal(document, trust, at, counter));
   if (seal.agency != header.from_agency()) {
     return absl::PermissionDeniedError("the document claims to come from " + header.from_agency() +
                                        " but is sealed by " + seal.agency);
@@ -278,6 +283,7 @@ absl::StatusOr<v1::DocumentHeader> VerifyEnvelope(const v1::Envelope& envelope, 
     if (!verified.ok()) {
       return signer::WithContext(verified.status(), which);
     }
+    if (counter != nullptr) counter->Verified();
     if (verified->signer.AgencyId() != header.from_agency() || verified->signer.PersonLogin() != info.person_login()) {
       return absl::PermissionDeniedError(which + " is not by " + info.person_login() + " of " + header.from_agency());
     }

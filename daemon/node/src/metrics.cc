@@ -58,6 +58,21 @@ const std::vector<FamilyDefinition>& Families() {
        {"role", "result"}, {}},
       {"congvan_audit_log_damaged", Type::kGauge,
        "1 when the node found at start-up that its audit log was changed behind its back, else 0.", {}, {}},
+      {"congvan_outbox_entries", Type::kGauge,
+       "Entries in the outbox by state (pending: waiting for an attempt or between attempts; failed: given up at "
+       "their deadline until re-armed).",
+       {"state"}, {}},
+      {"congvan_signatures_total", Type::kCounter,
+       "CMS signatures by operation: made (seals of documents, receipts, statuses, reports, trace hops, tree "
+       "heads, evidence manifests) and verified (seals, leaders' signatures, tree heads and timestamp tokens that "
+       "verified).",
+       {"operation"}, {}},
+      {"congvan_store_bytes", Type::kGauge,
+       "Bytes of the database's files on disk (SST and blob files, WAL, MANIFEST, RocksDB's logs).", {}, {}},
+      {"congvan_certificate_expiry_days", Type::kGauge,
+       "Days until a certificate expires (negative once expired): the node's seal, tls and tsa certificates, and "
+       "the soonest of its trust anchors (anchor).",
+       {"certificate"}, {}},
   };
   return *families;
 }

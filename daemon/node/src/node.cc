@@ -20,8 +20,8 @@ absl::Status LoadSeal(NodeContext& context) {
     return absl::FailedPreconditionError("the seal certificate " + context.config.seal.cert_file +
                                          " is not this agency's (" + context.agency() + ")");
   }
-  context.seal = std::make_unique<SealCredentials>(
-      SealCredentials{context.seal_key.get(), certs.front(), {certs.begin() + 1, certs.end()}});
+  context.seal = std::make_unique<SealCredentials>(SealCredentials{
+      context.seal_key.get(), certs.front(), {certs.begin() + 1, certs.end()}, &context.signatures});
   return absl::OkStatus();
 }
 
@@ -111,13 +111,24 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(config::NodeConfig config, Nod
     spdlog::error("audit log: ALARM: {}", context.store->log_damage().ToString());
     context.metrics.Set("congvan_audit_log_damaged", {}, 1);
   }
-  // Health of the audit service: NOT_SERVING while tree heads wait for
-  // their timestamps past audit.tsa_alarm_after.
-  grpc::HealthCheckServiceInterface* health = node->people_server_->GetHealthCheckService();
-  node->audit_loop_->on_alarm = [health](bool alarm) {
-    if (health != nullptr) health->SetServingStatus("congvan.v1.AuditService", !alarm);
-  };
-  if (health != nullptr) health->SetServingStatus("congvan.v1.AuditService", true);
+  node->health_ = std::make_unique<Health>(std::vector<grpc::HealthCheckServiceInterface*>{
+      node->peers_server_->GetHealthCheckService(), node->people_server_->GetHealthCheckService()});
+  Health* health = node->health_.get();
+  node->audit_loop_->on_alarm = [health](bool alarm) { health->SetTimestampAlarm(alarm); };
+
+  // The first self-check now: a certificate about to expire is in the log
+  // before the node says it serves.
+  ASSIGN_OR_RETURN(std::vector<WatchedCertificate> certificates,
+                   OwnCertificates(context.config, context.seal->certificate));
+  node->operations_ = std::make_unique<OperationsCheck>(
+      *context.store, context.metrics, *health,
+      OperationsOptions{.certificates = std::move(certificates),
+                        .anchor_files = context.config.trust.anchor_files,
+                        .certificate_warning = absl::Hours(24) * context.config.operations.certificate_warning_days,
+                        .now = context.now});
+  node->operations_->RunOnce();
+  OperationsCheck* operations = node->operations_.get();
+  node->delivery_->SetPeriodic(OperationsCheck::kInterval, [operations] { operations->RunOnce(); });
   node->delivery_->Start();
   node->delivery_->Wake();  // what was queued before a restart is due now
   node->audit_loop_->Start();

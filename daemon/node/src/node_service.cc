@@ -1,5 +1,7 @@
 #include "congvan/node/node_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "congvan/node/access.h"
@@ -36,8 +38,8 @@ class ReceivedCount {
 }  // namespace
 
 absl::StatusOr<store::Answer> VerifyAnswer(const v1::SignedMessage& answer, const signer::TrustStore& trust,
-                                           absl::Time at, std::string* header_sha256) {
-  ASSIGN_OR_RETURN(VerifiedSeal seal, VerifySeal(answer, trust, at));
+                                           absl::Time at, std::string* header_sha256, SignatureCounter* counter) {
+  ASSIGN_OR_RETURN(VerifiedSeal seal, VerifySeal(answer, trust, at, counter));
   store::Answer out;
   std::string digest;
   if (answer.kind() == v1::MESSAGE_KIND_RECEIPT) {
@@ -115,10 +117,11 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   }
   const v1::Envelope& envelope = first.envelope();
   const absl::Time now = node_.now();
-  ASSIGN_OR_RETURN(v1::DocumentHeader header, VerifyEnvelope(envelope, *node_.trust->Current(), now, node_.limits));
+  ASSIGN_OR_RETURN(v1::DocumentHeader header,
+                   VerifyEnvelope(envelope, *node_.trust->Current(), now, node_.limits, &node_.signatures));
   if (envelope.serve().empty()) return absl::InvalidArgumentError("the envelope asks to serve no recipient");
   RETURN_IF_ERROR(VerifyTrace(envelope.trace(), header, envelope.document().body(), peer.agency, node_.agency(),
-                              *node_.trust->Current(), now));
+                              *node_.trust->Current(), now, &node_.signatures));
 
   // At-least-once on the wire, exactly-once in effect.
   ASSIGN_OR_RETURN(auto known, node_.store->KnownReceipts(header.message_id()));
@@ -184,6 +187,8 @@ absl::Status NodeServiceImpl::DoDeliver(grpc::ServerContext* context, grpc::Serv
   *request.document.add_trace() = std::move(own_hop);
   ASSIGN_OR_RETURN(store::ReceiveResult result, node_.store->Receive(request));
   count.Stored(parts);
+  spdlog::info("message={} peer={} recipients_here={} next_hops={} document stored", header.message_id(), peer.agency,
+               request.local.size(), request.forward.size());
   if (!request.forward.empty()) node_.wake_delivery();
   for (v1::SignedMessage& receipt : result.receipts) *response->add_receipts() = std::move(receipt);
   return absl::OkStatus();
@@ -199,7 +204,7 @@ absl::Status NodeServiceImpl::DoAnswer(grpc::ServerContext* context, const v1::A
   const absl::Time now = node_.now();
   std::string header_sha256;
   ASSIGN_OR_RETURN(store::Answer answer,
-                   VerifyAnswer(request.answer(), *node_.trust->Current(), now, &header_sha256));
+                   VerifyAnswer(request.answer(), *node_.trust->Current(), now, &header_sha256, &node_.signatures));
   ASSIGN_OR_RETURN(signer::AgencyId to, signer::AgencyId::Parse(request.to_agency()));
   ASSIGN_OR_RETURN(std::string hop, router_.NextHop(to));
   if (hop.empty()) {

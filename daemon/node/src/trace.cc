@@ -22,7 +22,7 @@ v1::TraceEntry SenderTraceEntry(const v1::DocumentHeader& header) {
 
 absl::Status VerifyTrace(const Trace& trace, const v1::DocumentHeader& header, std::string_view header_bytes,
                          std::string_view delivered_by, std::string_view own_agency, const signer::TrustStore& trust,
-                         absl::Time at) {
+                         absl::Time at, SignatureCounter* counter) {
   if (trace.empty()) return absl::InvalidArgumentError("the envelope carries no trace");
   if (trace.size() >= kMaxTraceEntries) {
     return absl::InvalidArgumentError("the trace has " + std::to_string(trace.size()) + " hops: a routing loop");
@@ -41,7 +41,7 @@ absl::Status VerifyTrace(const Trace& trace, const v1::DocumentHeader& header, s
     if (!entry.has_signed_() || entry.signed_().kind() != v1::MESSAGE_KIND_TRACE) {
       return Broken(i, "(" + entry.agency() + ") carries no signed relay statement");
     }
-    auto seal = VerifySeal(entry.signed_(), trust, at);
+    auto seal = VerifySeal(entry.signed_(), trust, at, counter);
     if (!seal.ok()) return signer::WithContext(seal.status(), "trace entry " + std::to_string(i + 1));
     if (seal->agency != entry.agency()) {
       return absl::PermissionDeniedError("trace entry " + std::to_string(i + 1) + " names " + entry.agency() +

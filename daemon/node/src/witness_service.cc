@@ -27,6 +27,7 @@ absl::Status WitnessServiceImpl::DoWitness(grpc::ServerContext* context, const v
   }
   ASSIGN_OR_RETURN(audit::VerifiedTreeHead head, audit::VerifyTreeHead(request.head(), *node_.trust->Current(),
                                                                        node_.now()));
+  node_.signatures.Verified();
   if (head.body.agency() != caller.agency) {
     return absl::PermissionDeniedError("the tree head is of " + head.body.agency() + ", not of the calling node " +
                                        caller.agency);

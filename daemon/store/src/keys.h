@@ -23,6 +23,7 @@
 //              'h' <tree_size:8>               -> LoggedTreeHead
 //              't' <tree_size:8>               -> "" (a head waiting for its timestamp)
 //              'w' <child agency>              -> SignedMessage (the child's last witnessed head)
+//   default    "probe"                         -> time:8 count:8 (Store::Probe's last write)
 #ifndef CONGVAN_STORE_SRC_KEYS_H_
 #define CONGVAN_STORE_SRC_KEYS_H_
 

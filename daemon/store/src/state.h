@@ -85,6 +85,10 @@ struct StoreState {
   audit::MerkleFrontier frontier ABSL_GUARDED_BY(log_mu);
   LogDamage log_damage;  // set by Open, then read-only
 
+  // Store::Probe (operations.cc).
+  absl::Mutex probe_mu;
+  uint64_t probes ABSL_GUARDED_BY(probe_mu) = 0;
+
   ~StoreState();
 
   // One state change: the batch, written atomically with the WAL synced.

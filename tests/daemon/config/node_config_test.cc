@@ -87,6 +87,7 @@ TEST(NodeConfigLoad, ReadsEveryKeyAndResolvesPathsAgainstTheFilesDirectory) {
   EXPECT_EQ(c.tsa->listen.ToString(), "127.0.0.1:27409");
   EXPECT_EQ(c.tsa->cert_file, fx.File("tsa.pem"));
   EXPECT_EQ(c.tsa->key_file, fx.File("tsa.key"));
+  EXPECT_EQ(c.operations.certificate_warning_days, 14);
 }
 
 TEST(NodeConfigLoad, AppliesTheDocumentedDefaults) {
@@ -110,10 +111,12 @@ TEST(NodeConfigLoad, AppliesTheDocumentedDefaults) {
   EXPECT_EQ(c.audit.tsa_url, "");  // no timestamps
   EXPECT_EQ(c.audit.tsa_alarm_after, absl::Hours(1));
   EXPECT_FALSE(c.tsa.has_value());  // no time-stamping authority
+  EXPECT_EQ(c.operations.certificate_warning_days, 30);
   // The same defaults as a NodeConfig made in code.
   const NodeConfig made{.agency = Id(kAgency)};
   EXPECT_EQ(made.limits.max_message_bytes, c.limits.max_message_bytes);
   EXPECT_EQ(made.retry.max_backoff, c.retry.max_backoff);
+  EXPECT_EQ(made.operations.certificate_warning_days, c.operations.certificate_warning_days);
 }
 
 TEST(NodeConfigLoad, AcceptsAbsolutePathsAndListenPortZero) {
@@ -194,7 +197,7 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, NodeConfigMistake,
     ::testing::Values(
         BadCase{"NotToml", "[listen]\n", "[listen\n", "", "line 7, column 8: not valid TOML"},
-        BadCase{"UnknownTopLevelKey", "data_dir", "datadir = \"x\"\ndata_dir", "datadir", "unknown key (expected one of: agency,"},
+        BadCase{"UnknownTopLevelKey", "data_dir", "datadir = \"x\"\ndata_dir", "datadir", "unknown key (expected one of: agency, agency_name, data_dir, topology, listen, seal, tls, trust, peers, people, limits, retry, audit, tsa, operations)"},
         BadCase{"UnknownNestedKey", "[listen]\n", "[listen]\npeer = \"x:1\"\n", "listen.peer", "unknown key (expected one of: peers, people, metrics)"},
         BadCase{"MissingAgency", "agency = \"000.00.00.H49\"\n", "", "agency", "is missing"},
         BadCase{"MalformedAgency", "agency = \"000.00.00.H49\"", "agency = \"000.00.00.h49\"", "agency", "may contain only digits"},
@@ -257,6 +260,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"TsaOnThePeoplePort", "127.0.0.1:27409", "127.0.0.1:27407", "tsa.listen", "port 27407 is also listen.people' port"},
         BadCase{"TsaWithoutKey", "key = \"tsa.key\"\n", "", "tsa.key", "is missing"},
         BadCase{"TsaCertNotForTimestamps", "cert = \"tsa.pem\"\nkey = \"tsa.key\"", "cert = \"tls.pem\"\nkey = \"tls.key\"", "tsa.cert", "timestamping", kFailed},
+        BadCase{"CertificateWarningDaysZero", "certificate_warning_days = 14", "certificate_warning_days = 0", "operations.certificate_warning_days", "must be between 1 and 3650, not 0"},
+        BadCase{"CertificateWarningDaysTooMany", "certificate_warning_days = 14", "certificate_warning_days = 36500", "operations.certificate_warning_days", "must be between 1 and 3650, not 36500"},
+        BadCase{"CertificateWarningDaysNotAnInteger", "certificate_warning_days = 14", "certificate_warning_days = \"14d\"", "operations.certificate_warning_days", "must be an integer, not a string"},
+        BadCase{"OperationsUnknownKey", "certificate_warning_days", "certificate_warning", "operations.certificate_warning", "unknown key (expected one of: certificate_warning_days)"},
         BadCase{"TsaKeyOfAnotherCertificate", "key = \"tsa.key\"", "key = \"seal.key\"", "tsa.key", "does not belong to the certificate in tsa.cert", kFailed}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 

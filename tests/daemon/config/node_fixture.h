@@ -83,6 +83,9 @@ tsa_alarm_after = "30m"
 listen = "127.0.0.1:27409"
 cert = "tsa.pem"
 key = "tsa.key"
+
+[operations]
+certificate_warning_days = 14
 )";
 
 // Only what has no default.

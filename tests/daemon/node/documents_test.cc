@@ -204,6 +204,53 @@ TEST_F(DocumentsTest, TamperedEnvelopesAreRejected) {
               StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("person's signature")));
 }
 
+// congvan_signatures_total as Metrics renders it.
+double Signatures(const Metrics& metrics, const std::string& operation) {
+  const std::string text = metrics.Render();
+  const std::string series = "congvan_signatures_total{operation=\"" + operation + "\"} ";
+  const size_t at = text.find(series);
+  return at == std::string::npos ? 0 : std::stod(text.substr(at + series.size()));
+}
+
+TEST_F(DocumentsTest, CountsEachSealMadeAndEachSignatureThatVerifies) {
+  Metrics metrics;
+  SignatureCounter counter(metrics);
+  SealCredentials counted = *seal_;
+  counted.counter = &counter;
+  v1::Envelope envelope = IssuedEnvelope(Request(), counted);  // its leader check is not counted
+  EXPECT_EQ(Signatures(metrics, "made"), 1);
+  EXPECT_EQ(Signatures(metrics, "verified"), 0);
+
+  std::vector<std::string> sigs(envelope.leader_signatures().begin(), envelope.leader_signatures().end());
+  ASSERT_OK(CheckLeaderSignatures(sigs, signer::Sha256(kMain), *trust_, pki_.now(), {kProvince, {"leader-h49"}},
+                                  &counter));
+  EXPECT_EQ(Signatures(metrics, "verified"), 1);
+  // The seal and the one leader signature.
+  ASSERT_OK_AND_ASSIGN(v1::DocumentHeader header, VerifyEnvelope(envelope, *trust_, pki_.now(), limits_, &counter));
+  EXPECT_EQ(Signatures(metrics, "verified"), 3);
+
+  // What does not verify is not counted.
+  v1::Envelope changed = envelope;
+  changed.mutable_document()->mutable_body()->back() ^= 1;
+  EXPECT_FALSE(VerifyEnvelope(changed, *trust_, pki_.now(), limits_, &counter).ok());
+  EXPECT_FALSE(CheckLeaderSignatures({"garbage"}, signer::Sha256(kMain), *trust_, pki_.now(),
+                                     {kProvince, {"leader-h49"}}, &counter)
+                   .ok());
+  EXPECT_EQ(Signatures(metrics, "verified"), 3);
+
+  ASSERT_OK_AND_ASSIGN(v1::SignedMessage receipt, MakeReceipt(header, envelope.document().body(), kDistrict,
+                                                              v1::STATUS_CODE_ARRIVED, "", counted, pki_.now()));
+  EXPECT_EQ(Signatures(metrics, "made"), 2);
+  ASSERT_OK(VerifySeal(receipt, *trust_, pki_.now(), &counter));
+  EXPECT_EQ(Signatures(metrics, "verified"), 4);
+
+  // Without a counter nothing is counted.
+  ASSERT_OK(Seal(v1::MESSAGE_KIND_STATUS, "body", *seal_, pki_.now()));
+  ASSERT_OK(VerifySeal(receipt, *trust_, pki_.now()));
+  EXPECT_EQ(Signatures(metrics, "made"), 2);
+  EXPECT_EQ(Signatures(metrics, "verified"), 4);
+}
+
 TEST_F(DocumentsTest, ReceiptsAreSealedByTheRecipient) {
   v1::Envelope envelope = IssuedEnvelope(Request(), *seal_);
   auto header = VerifyEnvelope(envelope, *trust_, pki_.now(), limits_);

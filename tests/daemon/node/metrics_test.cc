@@ -45,8 +45,12 @@ TEST(MetricsRender, EveryFamilyHasHelpAndTypeInTableOrder) {
                                      "# TYPE congvan_audit_timestamps_total counter",
                                      "# TYPE congvan_audit_timestamp_pending_seconds gauge",
                                      "# TYPE congvan_audit_witness_total counter",
-                                     "# TYPE congvan_audit_log_damaged gauge"));
-  EXPECT_EQ(Lines(text, "# HELP").size(), 13u);
+                                     "# TYPE congvan_audit_log_damaged gauge",
+                                     "# TYPE congvan_outbox_entries gauge",
+                                     "# TYPE congvan_signatures_total counter",
+                                     "# TYPE congvan_store_bytes gauge",
+                                     "# TYPE congvan_certificate_expiry_days gauge"));
+  EXPECT_EQ(Lines(text, "# HELP").size(), 17u);
   EXPECT_THAT(text, HasSubstr("# HELP congvan_documents_issued_total Documents this node registered and sealed"));
   // Help comes right before type, and the text ends with a line feed.
   EXPECT_THAT(text, HasSubstr("# HELP congvan_received_total NodeService.Deliver calls served"));

@@ -148,6 +148,15 @@ struct TsaConfig {
   std::string key_file;   // its key (mode 0600)
 };
 
+// [operations]: what the node tells its operators, besides its metrics.
+struct OperationsConfig {
+  // A certificate of the node (seal, TLS, TSA) or a trust anchor that
+  // expires within this many days is a warning in the log, at start-up and
+  // then once a day (an error once expired), and turns gRPC health
+  // NOT_SERVING for "congvan.v1.Certificates". Default: 30.
+  int certificate_warning_days = 30;
+};
+
 struct NodeConfig {
   // Required: this node's agency (mã định danh).
   signer::AgencyId agency;
@@ -171,6 +180,7 @@ struct NodeConfig {
   RetryPolicy retry;
   AuditConfig audit;
   std::optional<TsaConfig> tsa;  // default: not a time-stamping authority
+  OperationsConfig operations;
   // The node.toml it was loaded from (absolute); empty if made in code.
   std::string source_file;
 

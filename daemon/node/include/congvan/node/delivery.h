@@ -10,6 +10,7 @@
 #include <grpcpp/channel.h>
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -43,6 +44,11 @@ class DeliveryLoop {
   void Stop();
   // Wakes the loop now (new entries were queued).
   void Wake();
+  // Runs `task` on the loop's thread every `interval` of the node's clock,
+  // the first time one interval after Start(): the node's periodic checks
+  // (operations.h), on a thread that never waits on the network. Call
+  // before Start().
+  void SetPeriodic(absl::Duration interval, std::function<void()> task);
 
  private:
   // Hands what is due now to the workers, skipping hops and entries in
@@ -82,6 +88,9 @@ class DeliveryLoop {
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time next_probe_ = absl::InfinitePast();  // loop thread only
+  absl::Duration periodic_interval_ = absl::InfiniteDuration();
+  std::function<void()> periodic_;
+  absl::Time next_periodic_ = absl::InfiniteFuture();  // loop thread only (set by Start)
   std::thread thread_;
 
   struct PeerBatch {

@@ -2,7 +2,8 @@
 // of a clerk's document, checking the leaders' signatures, verifying what a
 // peer delivers, and the signed receipts. Pure functions over their inputs
 // (time and randomness come in as arguments); the services call them around
-// the store.
+// the store. What signs or verifies counts each signature it made, or that
+// verified, on the SignatureCounter (metrics.h) it is given, if any.
 #ifndef CONGVAN_NODE_DOCUMENTS_H_
 #define CONGVAN_NODE_DOCUMENTS_H_
 
@@ -14,6 +15,7 @@
 #include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "congvan/node/metrics.h"
 #include "congvan/signer/cms.h"
 #include "congvan/signer/key_backend.h"
 #include "congvan/signer/trust.h"
@@ -35,6 +37,8 @@ struct SealCredentials {
   signer::KeyBackend* key = nullptr;       // not owned
   signer::Certificate certificate;
   std::vector<signer::Certificate> chain;  // intermediates
+  // Counts every seal made with these credentials. Not owned; nullptr: not counted.
+  SignatureCounter* counter = nullptr;
 };
 
 // What `congvan fetch` writes next to the parts: a part may not be named so.
@@ -80,7 +84,7 @@ struct LeaderPolicy {
 // person or a person without the leader role.
 [[nodiscard]] absl::StatusOr<std::vector<v1::SignerInfo>> CheckLeaderSignatures(
     const std::vector<std::string>& signatures, std::string_view main_sha256, const signer::TrustStore& trust,
-    absl::Time at, const LeaderPolicy& policy);
+    absl::Time at, const LeaderPolicy& policy, SignatureCounter* counter = nullptr);
 
 // Everything that goes into a header besides the clerk's request.
 struct Issuance {
@@ -94,7 +98,8 @@ struct Issuance {
 // The header of an issued document: the clerk's request plus `issuance`.
 v1::DocumentHeader BuildHeader(const v1::SendHeader& request, const Issuance& issuance);
 
-// Signs `body` with the seal into a SignedMessage of `kind`.
+// Signs `body` with the seal into a SignedMessage of `kind` (counted on
+// seal.counter).
 [[nodiscard]] absl::StatusOr<v1::SignedMessage> Seal(v1::MessageKind kind, std::string body,
                                                      const SealCredentials& seal, absl::Time now);
 
@@ -108,7 +113,8 @@ struct VerifiedSeal {
 // certificate of an agency (a seal names no person). Errors as VerifyDigest,
 // PERMISSION_DENIED when a person's certificate sealed it.
 [[nodiscard]] absl::StatusOr<VerifiedSeal> VerifySeal(const v1::SignedMessage& message,
-                                                      const signer::TrustStore& trust, absl::Time at);
+                                                      const signer::TrustStore& trust, absl::Time at,
+                                                      SignatureCounter* counter = nullptr);
 
 // Verifies a delivered envelope before any part arrives: the header parses
 // and is well-formed, the seal is the `from` agency's, every leader
@@ -118,7 +124,8 @@ struct VerifiedSeal {
 // agency than `from`.
 [[nodiscard]] absl::StatusOr<v1::DocumentHeader> VerifyEnvelope(const v1::Envelope& envelope,
                                                                 const signer::TrustStore& trust, absl::Time at,
-                                                                const DocumentLimits& limits);
+                                                                const DocumentLimits& limits,
+                                                                SignatureCounter* counter = nullptr);
 
 // A signed receipt of `recipient` for the document whose header bytes are
 // `header_bytes`, naming the `path` it took (each hop's agency and time; the

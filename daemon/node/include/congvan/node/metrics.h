@@ -65,6 +65,20 @@ class Metrics {
   std::map<size_t, FamilySeries> families_ ABSL_GUARDED_BY(mu_);  // by index in the table
 };
 
+// Counts the CMS signatures the node makes and verifies into
+// congvan_signatures_total{operation="made"|"verified"}; handed to the
+// functions that sign and verify (documents.h) so that they need no more of
+// the node. Thread-safe; the Metrics must outlive it.
+class SignatureCounter {
+ public:
+  explicit SignatureCounter(Metrics& metrics) : metrics_(metrics) {}
+  void Made() { metrics_.Add("congvan_signatures_total", {{"operation", "made"}}); }
+  void Verified() { metrics_.Add("congvan_signatures_total", {{"operation", "verified"}}); }
+
+ private:
+  Metrics& metrics_;
+};
+
 }  // namespace congvan::node
 
 #endif  // CONGVAN_NODE_METRICS_H_

@@ -1,8 +1,10 @@
 // A running congvan node: the store, the trust snapshot, the seal, two
 // mutual-TLS gRPC servers (peers: NodeService; people: ClerkService), the
-// standard health service and server reflection on both, the delivery
-// loop, the audit loop, the metrics server when listen.metrics is set, and
-// the time-stamping authority's HTTPS server when [tsa] is set. `main()` only loads the config and calls Create and Wait.
+// standard health service (health.h) and server reflection on both, the
+// delivery loop, the audit loop, the periodic self-check (operations.h),
+// the metrics server when listen.metrics is set, and the time-stamping
+// authority's HTTPS server when [tsa] is set. `main()` only loads the
+// config and calls Start and Wait.
 #ifndef CONGVAN_NODE_NODE_H_
 #define CONGVAN_NODE_NODE_H_
 
@@ -16,9 +18,11 @@
 #include "congvan/node/audit_service.h"
 #include "congvan/node/clerk_service.h"
 #include "congvan/node/delivery.h"
+#include "congvan/node/health.h"
 #include "congvan/node/metrics_server.h"
 #include "congvan/node/node_context.h"
 #include "congvan/node/node_service.h"
+#include "congvan/node/operations.h"
 #include "congvan/node/operator_service.h"
 #include "congvan/node/routing.h"
 #include "congvan/node/tsa_server.h"
@@ -34,9 +38,10 @@ struct NodeOptions {
 
 class Node {
  public:
-  // Opens the store, loads trust and the seal, starts both servers and the
-  // delivery loop. Errors name what is wrong (a file, a port in use, a seal
-  // key that does not match its certificate).
+  // Opens the store, loads trust and the seal, starts both servers, runs
+  // the first self-check (a certificate about to expire is logged now),
+  // and starts the loops. Errors name what is wrong (a file, a port in use,
+  // a seal key that does not match its certificate).
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Node>> Start(config::NodeConfig config,
                                                                    NodeOptions options = {});
   ~Node();
@@ -72,6 +77,8 @@ class Node {
   std::unique_ptr<grpc::Server> peers_server_;
   std::unique_ptr<grpc::Server> people_server_;
   std::unique_ptr<MetricsServer> metrics_server_;
+  std::unique_ptr<Health> health_;
+  std::unique_ptr<OperationsCheck> operations_;
   int peers_port_ = 0;
   int people_port_ = 0;
 };

@@ -1,5 +1,6 @@
 // What the node's services and its delivery loop share: the configuration,
-// the store, the trust snapshot, the seal, the clock and the metrics. Owned by Node
+// the store, the trust snapshot, the seal, the clock, the metrics and the
+// signature counter. Owned by Node
 // (node.h); the services hold a reference.
 #ifndef CONGVAN_NODE_NODE_CONTEXT_H_
 #define CONGVAN_NODE_NODE_CONTEXT_H_
@@ -33,6 +34,8 @@ struct NodeContext {
   std::function<void()> wake_delivery = [] {};
   // What the node counts for Prometheus (metrics.cc has every name).
   Metrics metrics;
+  // The seals made (seal->counter points here) and the signatures verified.
+  SignatureCounter signatures{metrics};
 
   const std::string& agency() const { return config.agency.str(); }
 };

@@ -34,10 +34,12 @@ class NodeServiceImpl final : public v1::NodeService::Service {
 // Checks a receipt, status or delivery report that arrives for this node or
 // passes through it: the seal verifies and is the answering agency's, the
 // body parses and names a message. Returns the answer as the store keeps it,
-// and the header digest the body names in `*header_sha256` when given.
+// and the header digest the body names in `*header_sha256` when given. The
+// seal is counted on `counter` when it verifies.
 [[nodiscard]] absl::StatusOr<store::Answer> VerifyAnswer(const v1::SignedMessage& answer,
                                                          const signer::TrustStore& trust, absl::Time at,
-                                                         std::string* header_sha256 = nullptr);
+                                                         std::string* header_sha256 = nullptr,
+                                                         SignatureCounter* counter = nullptr);
 
 // A relay's sealed report that it gave up delivering `message` to `next_hop`
 // for `recipients`.

@@ -37,10 +37,12 @@ v1::TraceEntry SenderTraceEntry(const v1::DocumentHeader& header);
 // node's TLS identity); `own_agency` is not on it yet (a loop). Errors:
 // INVALID_ARGUMENT for a malformed, broken or looping trace,
 // PERMISSION_DENIED when an entry is sealed by another agency than it names,
-// a seal's own error when it does not verify.
+// a seal's own error when it does not verify. Each relay's seal that
+// verifies is counted on `counter`, if any.
 [[nodiscard]] absl::Status VerifyTrace(const Trace& trace, const v1::DocumentHeader& header,
                                        std::string_view header_bytes, std::string_view delivered_by,
-                                       std::string_view own_agency, const signer::TrustStore& trust, absl::Time at);
+                                       std::string_view own_agency, const signer::TrustStore& trust, absl::Time at,
+                                       SignatureCounter* counter = nullptr);
 
 // This node's entry for a document it received from `delivered_by` after
 // `trace`: sealed (a TraceHop) when it relays the document further, plain

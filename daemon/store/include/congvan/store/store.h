@@ -156,6 +156,12 @@ struct InboxQuery {
 // Part bytes, in order, in chunks of at most StoreOptions::chunk_size.
 using PartSink = absl::FunctionRef<absl::Status(std::string_view chunk)>;
 
+// The outbox's depth (operators' metrics): entries by state.
+struct OutboxCounts {
+  uint64_t pending = 0;  // waiting for an attempt, or between attempts
+  uint64_t failed = 0;   // given up at their deadline, until re-armed
+};
+
 // Diagnostics (operators, tests). Reads all part data: slow on a large store.
 struct PartsUsage {
   uint64_t pending_uploads = 0;  // uploads not yet committed
@@ -260,6 +266,22 @@ class Store {
   [[nodiscard]] absl::Status ReadPart(const std::string& message_id, uint32_t part, PartSink sink);
 
   [[nodiscard]] absl::StatusOr<PartsUsage> Usage();
+
+  // --- operations (metrics and health, every few seconds)
+  // The outbox's entries by state: one scan of the entries (O(entries), no
+  // lock held), consistent in itself.
+  [[nodiscard]] absl::StatusOr<OutboxCounts> CountOutbox();
+  // The bytes of every file under StoreOptions::path: SST and blob files,
+  // the WAL, the MANIFEST and RocksDB's own logs — what the database takes
+  // of the disk. A file deleted while it is counted is skipped.
+  // UNAVAILABLE if the directory cannot be read.
+  [[nodiscard]] absl::StatusOr<uint64_t> DiskUsage();
+  // Whether the store can still change: one write of a probe record (synced
+  // like every state change) in the default column family, read back. The
+  // write's error when it cannot (UNAVAILABLE for an I/O error or a database
+  // that stopped writing after a background error, RESOURCE_EXHAUSTED for a
+  // full disk); DATA_LOSS when the read-back differs.
+  [[nodiscard]] absl::Status Probe();
 
   // --- audit log (audit_log.h)
   // Logs an event that comes with no state change (a rejected input), in a
