@@ -1,5 +1,7 @@
 #include "testing/temp_dir.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -37,6 +39,13 @@ std::string ReadTestFile(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "'" << from << "' is not in the text";
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
 }
 
 }  // namespace congvan::testing

@@ -27,6 +27,10 @@ void WriteTestFile(const std::string& path, const std::string& data);
 // Reads a whole file; aborts on failure.
 std::string ReadTestFile(const std::string& path);
 
+// `text` with the first `from` replaced by `to`; fails the test when `from`
+// is not there (a fixture that no longer says what the test expects).
+std::string Replace(std::string text, const std::string& from, const std::string& to);
+
 }  // namespace congvan::testing
 
 #endif  // CONGVAN_TESTS_TESTING_TEMP_DIR_H_

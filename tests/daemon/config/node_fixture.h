@@ -170,14 +170,7 @@ class NodeFixture {
   testing::TestPki pki_;
 };
 
-// `text` with the first `from` replaced by `to`; fails the test when `from`
-// is not there.
-inline std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' is not in the text";
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
+using ::congvan::testing::Replace;
 
 }  // namespace congvan::config
 

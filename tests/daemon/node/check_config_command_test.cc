@@ -11,16 +11,10 @@ namespace {
 using ::congvan::testing::Bin;
 using ::congvan::testing::Cluster;
 using ::congvan::testing::ReadTestFile;
+using ::congvan::testing::Replace;
 using ::congvan::testing::RunResult;
 using ::congvan::testing::WriteTestFile;
 using ::testing::HasSubstr;
-
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' is not in the text";
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
 
 TEST(CheckConfigCommand, AGoodConfigIsOkAndSeveralSeededProblemsAreReportedTogether) {
   Cluster cluster;

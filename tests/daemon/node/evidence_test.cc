@@ -26,6 +26,7 @@ namespace {
 using ::congvan::testing::Cluster;
 using ::congvan::testing::MetricValue;
 using ::congvan::testing::ReadTestFile;
+using ::congvan::testing::Replace;
 using ::congvan::testing::RunResult;
 using ::congvan::testing::WaitFor;
 using ::congvan::testing::WriteTestFile;
@@ -34,13 +35,6 @@ using ::testing::HasSubstr;
 constexpr char kRoot[] = "000.00.00.A00";     // the time-stamping authority
 constexpr char kHongGai[] = "000.01.01.H49";  // sends; its auditor exports
 constexpr char kHaLong[] = "000.00.01.H49";   // receives, answers; Hồng Gai's parent, which witnesses its log
-
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "'" << from << "' is not in the text";
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
 
 nlohmann::json Json(const RunResult& r) {
   return r.out.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.out, nullptr, false);
