@@ -40,21 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A base port in [40000, 60000) whose `count` ports no TCP socket uses now
-# (listening, connected or closing), at a random slot so that two test runs
-# rarely try the same one.
-free_base_port() {
-  local count=$1 used base
-  used=$(ss -tanH | awk '{print $4}' | sed -E 's/.*:([0-9]+)$/\1/' | sort -un)
-  for _ in $(seq 1 200); do
-    base=$((40000 + (RANDOM % ((20000 - count) / count)) * count))
-    if ! awk -v lo="$base" -v hi=$((base + count - 1)) '$1 >= lo && $1 <= hi { hit = 1 } END { exit !hit }' <<<"$used"; then
-      echo "$base"
-      return 0
-    fi
-  done
-  return 1
-}
+source "$(dirname "$0")/ports.sh"  # free_base_port
 
 # ------------------------------------------------------------- the clone
 
