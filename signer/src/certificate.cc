@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "congvan/signer/cms.h"
+#include "cms_certificates.h"
 #include "openssl_util.h"
 
 namespace congvan::signer {
@@ -114,16 +115,31 @@ std::optional<std::string> Certificate::AgencyId() const { return SanUriWithPref
 std::optional<std::string> Certificate::PersonLogin() const { return SanUriWithPrefix(x509_.get(), kPersonUrn); }
 
 absl::StatusOr<std::vector<Certificate>> ParseCertificates(std::string_view data) {
+  // Each certificate through the process's cache (cms_certificates.h): a
+  // node reads its peers' TLS certificates from PEM on every call.
   std::vector<Certificate> certs;
   if (data.find("-----BEGIN") != std::string_view::npos) {
     BioPtr bio = internal::MemoryBio(data);
-    while (X509* x509 = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-      certs.push_back(Certificate::FromNative(x509));
-      X509_free(x509);
+    while (true) {
+      char* name = nullptr;
+      char* header = nullptr;
+      unsigned char* der = nullptr;
+      long length = 0;
+      if (PEM_read_bio(bio.get(), &name, &header, &der, &length) != 1) break;
+      const std::string block = name;
+      std::string bytes(reinterpret_cast<const char*>(der), static_cast<size_t>(length));
+      OPENSSL_free(name);
+      OPENSSL_free(header);
+      OPENSSL_free(der);
+      // Other blocks (a key in the same file) are skipped, as PEM_read_bio_X509 does.
+      if (block != PEM_STRING_X509 && block != PEM_STRING_X509_OLD) continue;
+      auto cert = internal::CachedCertificate(bytes);
+      if (!cert.ok()) break;  // the first unreadable one ends the list, as before
+      certs.push_back(*std::move(cert));
     }
     internal::ClearOpenSslErrors();  // the end of the PEM data reads as an error
   } else {
-    auto cert = Certificate::FromDer(data);
+    auto cert = internal::CachedCertificate(data);
     if (cert.ok()) certs.push_back(*std::move(cert));
   }
   if (certs.empty()) return absl::InvalidArgumentError("no certificate found (expected PEM or DER)");

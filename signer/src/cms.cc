@@ -7,6 +7,7 @@
 
 #include "congvan/signer/status_macros.h"
 #include "congvan/signer/verify_error.h"
+#include "cms_certificates.h"
 #include "openssl_util.h"
 
 namespace congvan::signer {
@@ -95,7 +96,6 @@ absl::StatusOr<bool> CheckSigningCertificate(CMS_SignerInfo* si, X509* signer) {
 absl::StatusOr<std::string> SignDigest(std::string_view content_sha256, const SignRequest& request) {
   if (content_sha256.size() != kSha256Size) return absl::InvalidArgumentError("a SHA-256 digest has 32 bytes");
   if (request.key == nullptr) return absl::InvalidArgumentError("no signing key");
-  RETURN_IF_ERROR(CheckKeyMatchesCertificate(*request.key, request.certificate));
   X509* cert = request.certificate.native();
   EVP_PKEY* public_key = X509_get0_pubkey(cert);
 
@@ -124,8 +124,11 @@ absl::StatusOr<std::string> SignDigest(std::string_view content_sha256, const Si
   const std::string to_sign = SignedAttributesDer(si);
   ASSIGN_OR_RETURN(std::string signature, request.key->Sign(to_sign));
   // A faulty token or key must not produce a signature that fails later in
-  // front of an auditor: check it now.
+  // front of an auditor: check it now. A signature that verifies under the
+  // certificate's key also proves that the key is the certificate's, which
+  // costs OpenSSL 3.0 more to compare directly (it decodes the key again).
   if (!VerifyRaw(public_key, to_sign, signature)) {
+    RETURN_IF_ERROR(CheckKeyMatchesCertificate(*request.key, request.certificate));
     return absl::InternalError("the " + request.key->Describe() + " produced a signature that does not verify");
   }
   if (ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), signature.data(), static_cast<int>(signature.size())) != 1) {
@@ -156,10 +159,14 @@ absl::StatusOr<std::vector<Certificate>> CertificatesInCms(std::string_view cms_
 absl::StatusOr<VerifiedSignature> VerifyDigest(std::string_view content_sha256, std::string_view cms_der,
                                                const TrustStore& trust, absl::Time at) {
   if (content_sha256.size() != kSha256Size) return absl::InvalidArgumentError("a SHA-256 digest has 32 bytes");
-  const auto* p = reinterpret_cast<const unsigned char*>(cms_der.data());
-  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(cms_der.size())));
+  // The certificates, when the input has the usual shape, come from the
+  // process's cache instead of OpenSSL's parse (cms_certificates.h).
+  const std::optional<internal::SplitSignedData> split = internal::SplitCertificates(cms_der);
+  const std::string_view parsed = split.has_value() ? std::string_view(split->without_certificates) : cms_der;
+  const auto* p = reinterpret_cast<const unsigned char*>(parsed.data());
+  CmsPtr cms(d2i_CMS_ContentInfo(nullptr, &p, static_cast<long>(parsed.size())));
   if (!cms) return Malformed("it is not DER-encoded CMS (truncated or garbage input)");
-  if (p != reinterpret_cast<const unsigned char*>(cms_der.data()) + cms_der.size()) {
+  if (p != reinterpret_cast<const unsigned char*>(parsed.data()) + parsed.size()) {
     return Malformed("there are extra bytes after the CMS structure");
   }
   if (OBJ_obj2nid(CMS_get0_type(cms.get())) != NID_pkcs7_signed) return Malformed("it is not SignedData");
@@ -171,15 +178,27 @@ absl::StatusOr<VerifiedSignature> VerifyDigest(std::string_view content_sha256, 
   if (sk_CMS_SignerInfo_num(signers) != 1) return Malformed("it must have exactly one signer");
   CMS_SignerInfo* si = sk_CMS_SignerInfo_value(signers, 0);
 
-  X509StackPtr certs(CMS_get1_certs(cms.get()));
+  std::vector<Certificate> included;
+  if (split.has_value()) {
+    for (std::string_view der : split->certificates) {
+      absl::StatusOr<Certificate> cert = internal::CachedCertificate(der);
+      // OpenSSL's own parse of the whole input would have failed here.
+      if (!cert.ok()) return Malformed("it is not DER-encoded CMS (truncated or garbage input)");
+      included.push_back(*std::move(cert));
+    }
+  } else {
+    X509StackPtr certs(CMS_get1_certs(cms.get()));
+    for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i) {
+      included.push_back(Certificate::FromNative(sk_X509_value(certs.get(), i)));
+    }
+  }
   X509* signer = nullptr;
   std::vector<Certificate> others;
-  for (int i = 0; certs && i < sk_X509_num(certs.get()); ++i) {
-    X509* cert = sk_X509_value(certs.get(), i);
-    if (signer == nullptr && CMS_SignerInfo_cert_cmp(si, cert) == 0) {
-      signer = cert;
+  for (const Certificate& cert : included) {
+    if (signer == nullptr && CMS_SignerInfo_cert_cmp(si, cert.native()) == 0) {
+      signer = cert.native();
     } else {
-      others.push_back(Certificate::FromNative(cert));
+      others.push_back(cert);
     }
   }
   if (signer == nullptr) return Malformed("the signer's certificate is not included");

@@ -2,7 +2,11 @@
 
 #include <openssl/pem.h>
 
+#include <map>
+
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "congvan/signer/cms.h"
 #include "congvan/signer/status_macros.h"
 #include "congvan/signer/verify_error.h"
 #include "openssl_util.h"
@@ -263,8 +267,80 @@ absl::StatusOr<TrustStore> TrustStore::Load(const std::vector<std::string>& anch
   return Create(std::move(anchors), std::move(crls));
 }
 
+class TrustStore::ValidationCache {
+ public:
+  // Beyond this many paths the cache starts again: a node sees a few
+  // hundred signers, and a flood of new ones must not grow memory.
+  static constexpr size_t kCapacity = 4096;
+
+  static std::string Key(const Certificate& leaf, const std::vector<Certificate>& untrusted, KeyPurpose purpose) {
+    std::string key(1, static_cast<char>(purpose));
+    key += Sha256(leaf.der());
+    for (const Certificate& cert : untrusted) key += Sha256(cert.der());
+    return key;
+  }
+
+  std::optional<ValidatedChain> Find(const std::string& key, absl::Time at) {
+    absl::MutexLock lock(&mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || at < it->second.from || at >= it->second.until) return std::nullopt;
+    ++hits_;
+    return it->second.chain;
+  }
+
+  void Add(const std::string& key, ValidatedChain chain, absl::Time from, absl::Time until) {
+    absl::MutexLock lock(&mu_);
+    if (entries_.size() >= kCapacity) entries_.clear();
+    entries_[key] = Entry{std::move(chain), from, until};
+  }
+
+  uint64_t hits() const {
+    absl::MutexLock lock(&mu_);
+    return hits_;
+  }
+
+ private:
+  struct Entry {
+    ValidatedChain chain;
+    absl::Time from;
+    absl::Time until;
+  };
+  mutable absl::Mutex mu_;
+  std::map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TrustStore::TrustStore(std::vector<Certificate> anchors, std::vector<Crl> crls, std::shared_ptr<x509_store_st> store)
+    : anchors_(std::move(anchors)),
+      crls_(std::move(crls)),
+      store_(std::move(store)),
+      cache_(std::make_shared<ValidationCache>()) {}
+
+uint64_t TrustStore::cache_hits() const { return cache_->hits(); }
+
 absl::StatusOr<ValidatedChain> TrustStore::Validate(const Certificate& leaf, const std::vector<Certificate>& untrusted,
                                                     KeyPurpose purpose, absl::Time at) const {
+  const std::string key = ValidationCache::Key(leaf, untrusted, purpose);
+  if (std::optional<ValidatedChain> cached = cache_->Find(key, at)) return *std::move(cached);
+  ASSIGN_OR_RETURN(ValidatedChain chain, ValidateUncached(leaf, untrusted, purpose, at));
+  // The times at which the same validation answers the same: every
+  // certificate of the path valid, no CRL past its next update, and no
+  // revocation (one after `at` passed) yet in force. The CRLs cannot
+  // change: a reload makes a new TrustStore. Failures are never cached.
+  absl::Time from = absl::InfinitePast(), until = absl::InfiniteFuture();
+  for (const Certificate& cert : chain.chain) {
+    from = std::max(from, cert.NotBefore());
+    until = std::min(until, cert.NotAfter());
+    if (auto entry = FindRevocation(crls_, cert.native())) until = std::min(until, entry->when);
+  }
+  for (const Crl& crl : crls_) until = std::min(until, crl.NextUpdate());
+  if (from <= at && at < until) cache_->Add(key, chain, from, until);
+  return chain;
+}
+
+absl::StatusOr<ValidatedChain> TrustStore::ValidateUncached(const Certificate& leaf,
+                                                            const std::vector<Certificate>& untrusted,
+                                                            KeyPurpose purpose, absl::Time at) const {
   internal::X509StackPtr chain_in(sk_X509_new_null());
   for (const Certificate& cert : untrusted) {
     X509_up_ref(cert.native());

@@ -4,6 +4,7 @@
 #ifndef CONGVAN_SIGNER_TRUST_H_
 #define CONGVAN_SIGNER_TRUST_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,12 +80,24 @@ class TrustStore {
   const std::vector<Certificate>& anchors() const { return anchors_; }
   const std::vector<Crl>& crls() const { return crls_; }
 
+  // Validations answered from the cache (below), for tests and metrics.
+  uint64_t cache_hits() const;
+
  private:
-  TrustStore(std::vector<Certificate> anchors, std::vector<Crl> crls, std::shared_ptr<x509_store_st> store)
-      : anchors_(std::move(anchors)), crls_(std::move(crls)), store_(std::move(store)) {}
+  // Successful validations, by leaf, intermediates and purpose, each with
+  // the span of validation times over which its answer cannot change: the
+  // overlap of every certificate's validity, the CRLs' next updates, and
+  // a revocation after the time validated. The same few seals and leaders
+  // sign most documents, and a path costs OpenSSL more than the signature.
+  class ValidationCache;
+
+  TrustStore(std::vector<Certificate> anchors, std::vector<Crl> crls, std::shared_ptr<x509_store_st> store);
+  absl::StatusOr<ValidatedChain> ValidateUncached(const Certificate& leaf, const std::vector<Certificate>& untrusted,
+                                                  KeyPurpose purpose, absl::Time at) const;
   std::vector<Certificate> anchors_;
   std::vector<Crl> crls_;
   std::shared_ptr<x509_store_st> store_;  // anchors and CRLs; shared by concurrent validations
+  std::shared_ptr<ValidationCache> cache_;  // shared by copies: they hold the same anchors and CRLs
 };
 
 }  // namespace congvan::signer
