@@ -84,7 +84,8 @@ absl::Status Store::Enqueue(const std::vector<NewOutboxEntry>& entries) {
   return s.Commit(batch, "queueing deliveries");
 }
 
-absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t limit) {
+absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t limit,
+                                                        const std::set<std::string>& skip) {
   StoreState& s = *state_;
   // One snapshot for the index and the entries: an entry moved or removed
   // meanwhile is seen in one state, never two.
@@ -103,6 +104,7 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t l
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro, s.outbox));
   for (it->Seek("d"); it->Valid() && due.size() < limit; it->Next()) {
     std::string entry_id = it->key().ToString().substr(internal::kDueKeyHeader);
+    if (skip.count(entry_id) != 0) continue;
     OutboxRecord r;
     ASSIGN_OR_RETURN(bool found, s.GetRecord(s.outbox, internal::EntryKey(entry_id), r, snapshot));
     if (found && r.state() == OutboxRecord::STATE_PENDING) due.push_back(internal::ToEntry(std::move(entry_id), r));

@@ -6,6 +6,7 @@
 
 #include "congvan/signer/status_macros.h"
 #include "congvan/store/store.h"
+#include "congvan/store/rocksdb_options.h"
 #include "keys.h"
 #include "log.h"
 #include "rocksdb/cache.h"
@@ -165,6 +166,8 @@ absl::StatusOr<std::vector<std::string>> CollectUncommittedUploads(StoreState& s
 
 using internal::FromRocks;
 using internal::StoreState;
+
+rocksdb::DBOptions DatabaseOptions(const StoreOptions& options) { return internal::MakeDbOptions(options); }
 
 Store::Store(std::unique_ptr<StoreState> state) : state_(std::move(state)) {}
 Store::~Store() = default;

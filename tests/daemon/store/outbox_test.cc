@@ -44,6 +44,9 @@ TEST(StoreOutbox, ListsDueEntriesEarliestFirstUpToNow) {
   EXPECT_EQ(due[0].message_id, "m-1");
   EXPECT_THAT(due[0].recipients, ElementsAre(kCommuneB));
   EXPECT_EQ(due[0].deadline, T(3600));
+  // The dispatcher's calls in flight are passed over and leave the limit to the others.
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> rest, store->ListDue(T(100), 1, {due[0].id}));
+  EXPECT_THAT(Peers(rest), ElementsAre("middle"));
 }
 
 TEST(StoreOutbox, RetryFailRearmAndDeliverTransitionsSurviveReopen) {

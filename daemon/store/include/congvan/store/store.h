@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -205,7 +206,10 @@ class Store {
   // same peer is ALREADY_EXISTS.
   [[nodiscard]] absl::Status Enqueue(const std::vector<NewOutboxEntry>& entries);
   // Pending entries with next_attempt <= now, earliest first, at most `limit`.
-  [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListDue(absl::Time now, size_t limit);
+  // Entries in `skip` (a dispatcher's calls in flight) are passed over
+  // without being read and do not count towards `limit`.
+  [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListDue(absl::Time now, size_t limit,
+                                                                 const std::set<std::string>& skip = {});
   // Every entry (pending or failed) of a message.
   [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListOutbox(const std::string& message_id);
   // The hop accepted: removes the entry, stores the receipts it answered
