@@ -346,4 +346,37 @@ absl::Status ClerkServiceImpl::DoRetry(grpc::ServerContext* context, const v1::R
   return absl::OkStatus();
 }
 
+grpc::Status ClerkServiceImpl::Watch(grpc::ServerContext* context, const v1::WatchRequest*,
+                                     grpc::ServerWriter<v1::AnswerEvent>* writer) {
+  return ToGrpcStatus(DoWatch(context, writer));
+}
+
+absl::Status ClerkServiceImpl::DoWatch(grpc::ServerContext* context, grpc::ServerWriter<v1::AnswerEvent>* writer) {
+  RETURN_IF_ERROR(AuthorizePerson(*context, node_, {Role::kClerk, Role::kLeader, Role::kAuditor}).status());
+  // How often a quiet watch looks whether its caller went away.
+  constexpr absl::Duration kCheckCancelled = absl::Milliseconds(250);
+  uint64_t cursor = node_.answers.Next();
+  // Headers go out now: the caller knows the watch has started.
+  writer->SendInitialMetadata();
+  std::vector<v1::AnswerEvent> events;
+  while (!context->IsCancelled()) {
+    events.clear();
+    switch (node_.answers.Wait(&cursor, kCheckCancelled, &events)) {
+      case AnswerFeed::Read::kTimeout:
+        continue;
+      case AnswerFeed::Read::kClosed:
+        return absl::UnavailableError("node " + node_.agency() + " is stopping: watch again once it is back");
+      case AnswerFeed::Read::kFellBehind:
+        return absl::ResourceExhaustedError("this watch fell more than " + std::to_string(AnswerFeed::kCapacity) +
+                                            " answers behind: Track the documents, then watch again");
+      case AnswerFeed::Read::kEvents:
+        break;
+    }
+    for (const v1::AnswerEvent& event : events) {
+      if (!writer->Write(event)) return absl::CancelledError("the client went away");
+    }
+  }
+  return absl::CancelledError("the client went away");
+}
+
 }  // namespace congvan::node

@@ -155,6 +155,7 @@ void Node::Wait() {
 }
 
 void Node::Shutdown() {
+  if (context_) context_->answers.Close();  // watchers end now, not at the server's deadline
   if (metrics_server_) metrics_server_->Stop();
   if (tsa_server_) tsa_server_->Stop();
   if (delivery_) delivery_->Stop();

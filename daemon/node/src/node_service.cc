@@ -240,7 +240,9 @@ absl::Status NodeServiceImpl::DoAnswer(grpc::ServerContext* context, const v1::A
     } else if (!is_recipient(answer.agency)) {
       return absl::PermissionDeniedError(answer.agency + " is not a recipient of " + answer.message_id);
     }
-    return node_.store->AddAnswer(answer).status();
+    ASSIGN_OR_RETURN(bool added, node_.store->AddAnswer(answer));
+    if (added) node_.answers.Publish({answer});
+    return absl::OkStatus();
   }
   if (hop == peer.agency) return absl::InvalidArgumentError("the answer would route back to its sender");
   store::NewOutboxEntry entry;

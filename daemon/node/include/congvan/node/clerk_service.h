@@ -30,6 +30,8 @@ class ClerkServiceImpl final : public v1::ClerkService::Service {
                       v1::RecallResponse* response) override;
   grpc::Status Retry(grpc::ServerContext* context, const v1::RetryRequest* request,
                      v1::RetryResponse* response) override;
+  grpc::Status Watch(grpc::ServerContext* context, const v1::WatchRequest* request,
+                     grpc::ServerWriter<v1::AnswerEvent>* writer) override;
 
  private:
   absl::Status DoSend(grpc::ServerContext* context, grpc::ServerReader<v1::SendRequest>* reader,
@@ -40,6 +42,7 @@ class ClerkServiceImpl final : public v1::ClerkService::Service {
                            v1::SetStatusResponse* response);
   absl::Status DoRecall(grpc::ServerContext* context, const v1::RecallRequest& request, v1::RecallResponse* response);
   absl::Status DoRetry(grpc::ServerContext* context, const v1::RetryRequest& request, v1::RetryResponse* response);
+  absl::Status DoWatch(grpc::ServerContext* context, grpc::ServerWriter<v1::AnswerEvent>* writer);
   // A document this agency issued; NOT_FOUND otherwise.
   absl::StatusOr<store::StoredMessage> IssuedHere(const std::string& message_id) const;
   // The reference of an update or replacement, checked: it must name a

@@ -11,6 +11,7 @@
 
 #include "absl/time/time.h"
 #include "congvan/config/node_config.h"
+#include "congvan/node/answer_feed.h"
 #include "congvan/node/documents.h"
 #include "congvan/node/metrics.h"
 #include "congvan/node/trust_reloader.h"
@@ -36,6 +37,8 @@ struct NodeContext {
   Metrics metrics;
   // The seals made (seal->counter points here) and the signatures verified.
   SignatureCounter signatures{metrics};
+  // The answers to documents issued here, for ClerkService.Watch.
+  AnswerFeed answers;
 
   const std::string& agency() const { return config.agency.str(); }
 };
