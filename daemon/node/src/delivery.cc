@@ -283,6 +283,8 @@ void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& o
   if (outcome.ok()) {
     recorded = node_.store->MarkDelivered(entry.id, receipts, forward);
     if (recorded.ok() && !forward.empty()) Wake();
+    // A relay carries its receipts on (in `forward`); the sender keeps them.
+    if (recorded.ok() && forward.empty()) node_.answers.Publish(receipts);
   } else if (now >= entry.deadline) {
     const std::string reason = "not delivered to " + entry.peer + " before the deadline " +
                                FormatRfc3339(entry.deadline) + ": " + std::string(outcome.message());
@@ -324,7 +326,8 @@ void DeliveryLoop::ProbeFailed() {
   for (store::OutboxEntry& entry : *failed) by_peer[entry.peer].push_back(std::move(entry));
   absl::MutexLock lock(&work_mu_);
   for (auto& [peer, entries] : by_peer) {
-    if (!busy_peers_.insert(peer).second) continue;  // a delivery to it is under way: it is not down
+    if (busy_peers_.count(peer) != 0) continue;  // a delivery to it is under way: it is not down
+    ++busy_peers_[peer];
     queue_.push_back({peer, std::move(entries), /*probe=*/true});
   }
 }
@@ -348,19 +351,52 @@ void DeliveryLoop::Probe(const std::string& peer, const std::vector<store::Outbo
   spdlog::info("peer={} is back: {} failed deliveries queued again", peer, rearmed);
 }
 
+int DeliveryLoop::StreamsFor(const std::string& peer) {
+  absl::MutexLock lock(&channels_mu_);
+  auto it = channels_.find(peer);
+  const bool up = it != channels_.end() && it->second->GetState(/*try_to_connect=*/false) == GRPC_CHANNEL_READY;
+  return up ? kStreamsPerPeer : 1;
+}
+
 absl::StatusOr<size_t> DeliveryLoop::Dispatch() {
-  ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due, node_.store->ListDue(node_.now(), kListLimit));
-  absl::MutexLock lock(&work_mu_);
-  std::map<std::string, std::vector<store::OutboxEntry>> by_peer;
-  for (store::OutboxEntry& entry : due) {
-    if (busy_peers_.count(entry.peer) != 0 || in_flight_.count(entry.id) != 0) continue;
-    std::vector<store::OutboxEntry>& batch = by_peer[entry.peer];
-    if (batch.size() < kPeerBatch) batch.push_back(std::move(entry));
+  std::set<std::string> in_flight;
+  {
+    absl::MutexLock lock(&work_mu_);
+    in_flight = in_flight_;
   }
-  for (auto& [peer, entries] : by_peer) {
-    busy_peers_.insert(peer);
-    for (const store::OutboxEntry& entry : entries) in_flight_.insert(entry.id);
-    queue_.push_back({peer, std::move(entries)});
+  // What is in flight is not read again: under load, most of the due index.
+  ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due,
+                   node_.store->ListDue(node_.now(), kListLimit, in_flight));
+  std::map<std::string, int> streams;
+  for (const store::OutboxEntry& entry : due) {
+    if (streams.count(entry.peer) == 0) streams[entry.peer] = StreamsFor(entry.peer);
+  }
+  absl::MutexLock lock(&work_mu_);
+  // Each hop's due entries, dealt round-robin over the streams it may
+  // still open: a long backlog goes out in parallel, oldest first in each.
+  std::map<std::string, std::vector<PeerBatch>> by_peer;
+  for (store::OutboxEntry& entry : due) {
+    if (in_flight_.count(entry.id) != 0) continue;
+    auto busy = busy_peers_.find(entry.peer);
+    const int free = streams[entry.peer] - (busy == busy_peers_.end() ? 0 : busy->second);
+    if (free <= 0) continue;
+    std::vector<PeerBatch>& batches = by_peer[entry.peer];
+    if (batches.empty()) batches.resize(static_cast<size_t>(free), PeerBatch{entry.peer, {}});
+    size_t fewest = 0;
+    for (size_t i = 1; i < batches.size(); ++i) {
+      if (batches[i].entries.size() < batches[fewest].entries.size()) fewest = i;
+    }
+    if (batches[fewest].entries.size() < kPeerBatch) {
+      in_flight_.insert(entry.id);
+      batches[fewest].entries.push_back(std::move(entry));
+    }
+  }
+  for (auto& [peer, batches] : by_peer) {
+    for (PeerBatch& batch : batches) {
+      if (batch.entries.empty()) continue;
+      ++busy_peers_[peer];
+      queue_.push_back(std::move(batch));
+    }
   }
   return due.size();
 }
@@ -398,9 +434,9 @@ void DeliveryLoop::Work() {
     }
     {
       absl::MutexLock lock(&work_mu_);
-      busy_peers_.erase(batch.peer);
+      if (--busy_peers_[batch.peer] <= 0) busy_peers_.erase(batch.peer);
     }
-    Wake();  // the hop is free: its further entries, if due, go now
+    Wake();  // a stream to the hop is free: its further entries, if due, go now
   }
 }
 

@@ -34,8 +34,13 @@ namespace congvan::node {
 // the calls in flight.
 class DeliveryLoop {
  public:
-  // Hops served at once.
-  static constexpr int kWorkers = 8;
+  // Calls in flight at once, over every hop.
+  static constexpr int kWorkers = 16;
+  // Calls in flight at once to one hop whose connection is up: enough to
+  // keep its node's cores and its disk's group commit busy, and few enough
+  // that one hop cannot take every worker. A hop not connected gets one,
+  // so that a dead one holds a single worker while it times out.
+  static constexpr int kStreamsPerPeer = 8;
 
   DeliveryLoop(NodeContext& node, const Router& router) : node_(node), router_(router) {}
   ~DeliveryLoop() { Stop(); }
@@ -54,6 +59,9 @@ class DeliveryLoop {
   // Hands what is due now to the workers, skipping hops and entries in
   // flight; returns how many entries were listed (kListLimit: maybe more).
   absl::StatusOr<size_t> Dispatch();
+  // How many batches to `peer` may be in flight: kStreamsPerPeer when its
+  // channel is connected, else 1.
+  int StreamsFor(const std::string& peer);
   void Work();
   // Registers a call's context so that Stop() can cancel it.
   class TrackedContext;
@@ -100,7 +108,7 @@ class DeliveryLoop {
   };
   absl::Mutex work_mu_;
   std::deque<PeerBatch> queue_ ABSL_GUARDED_BY(work_mu_);
-  std::set<std::string> busy_peers_ ABSL_GUARDED_BY(work_mu_);
+  std::map<std::string, int> busy_peers_ ABSL_GUARDED_BY(work_mu_);  // batches in flight, by hop
   std::set<std::string> in_flight_ ABSL_GUARDED_BY(work_mu_);  // entry ids
   bool workers_stop_ ABSL_GUARDED_BY(work_mu_) = false;
   std::vector<std::thread> workers_;
