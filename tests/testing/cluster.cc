@@ -128,7 +128,7 @@ Cluster::Cluster(ClusterOptions options) : pki_dir_(tmp_.File("pki")) {
   agencies_ = AgencyIds(options.topology);
   const int base = ReserveBasePort(kPortsPerAgency * static_cast<int>(agencies_.size()), &port_locks_);
   RunResult init = Run({Bin("congvan"), "pki", "init", "--topology", options.topology, "--out", pki_dir_,
-                        "--key-type", "p256", "--base-port", std::to_string(base)});
+                        "--key-type", options.key_type, "--base-port", std::to_string(base)});
   if (init.exit_code != 0) {
     std::cerr << "cluster: pki init failed: " << init.err << "\n";
     std::abort();

@@ -25,11 +25,14 @@ struct ClusterOptions {
   // The topology file for `pki init` (format in certs/README.md).
   // Default: deploy/topologies/sample.toml.
   std::string topology;
+  // `pki init --key-type`: every key of the PKI. P-256 by default, whose
+  // keys take no time to make.
+  std::string key_type = "p256";
 };
 
 class Cluster {
  public:
-  // Runs `congvan pki init --key-type p256` on the topology with a base
+  // Runs `congvan pki init --key-type KEY_TYPE` on the topology with a base
   // port whose 3 x agencies ports (peers, people, metrics) are free now and
   // reserved against the other clusters of this machine's tests (a lock per
   // port, held until the cluster is gone).

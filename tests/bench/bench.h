@@ -1,0 +1,116 @@
+// congvan_bench: the benchmarks of tests/bench/README.md. Each section
+// starts real congvand processes on 127.0.0.1 (the tests' Cluster), drives
+// them through the clerks' gRPC API, and returns its figures as JSON;
+// main.cc prints the table and the one JSON line.
+#ifndef CONGVAN_TESTS_BENCH_BENCH_H_
+#define CONGVAN_TESTS_BENCH_BENCH_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "congvan/v1/node.grpc.pb.h"
+
+namespace congvan::bench {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+struct BenchOptions {
+  bool quick = false;
+  int threads = 0;  // the machine's cores (nproc)
+};
+
+// A line of the readable table: "section  figure  value  note".
+void Row(const std::string& section, const std::string& figure, double value, const std::string& unit,
+         const std::string& note = "");
+
+// Seconds since `start`.
+double Since(Clock::time_point start);
+// The q-quantile (0..1) of `values` (sorted in place).
+double Quantile(std::vector<double>& values, double q);
+
+// ---------------------------------------------------------------- clerks
+
+// A document ready to send: a main part of its own bytes, with a leader's
+// signature over it made before the clock starts (leaders sign on their
+// own machines; the node only verifies).
+struct PreparedDocument {
+  std::string main;
+  std::string main_sha256;
+  std::string leader_signature;
+};
+
+// `count` documents of `bytes` each, signed with the leader's key file
+// (sign.pem / sign.key of people/<login>/ in the PKI directory `person`).
+absl::StatusOr<std::vector<PreparedDocument>> PrepareDocuments(const std::string& person, size_t count, size_t bytes);
+
+// An annex streamed from a generator instead of a file: `size` bytes of a
+// fixed pseudo-random pattern, whose SHA-256 Annex() computes first.
+struct Annex {
+  uint64_t size = 0;
+  std::string sha256;
+};
+Annex MakeAnnex(uint64_t size);
+
+// A clerk's channel to their node (the profile's mutual-TLS client).
+class ClerkChannel {
+ public:
+  static absl::StatusOr<std::unique_ptr<ClerkChannel>> Open(const std::string& profile_file);
+  ~ClerkChannel();
+
+  // Sends one document to `recipients`; returns its message id.
+  absl::StatusOr<std::string> Send(const std::vector<std::string>& recipients, const PreparedDocument& document,
+                                   const Annex* annex = nullptr);
+
+  // Watches the node's answers (ClerkService.Watch) on a thread of its own,
+  // calling `on_answer(message_id, agency, code)` for each; Open returns once
+  // the watch has started.
+  absl::Status StartWatch(std::function<void(const v1::AnswerEvent&)> on_answer);
+  void StopWatch();
+
+ private:
+  struct Impl;
+  explicit ClerkChannel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// ---------------------------------------------------------------- sections
+
+// Each returns the section's JSON object (the keys) and prints its rows.
+// The agencies of the pair topology: the clerk at kSender sends to kReceiver.
+inline constexpr char kReceiver[] = "000.00.00.A00";
+inline constexpr char kSender[] = "000.00.00.H49";
+
+// A started pair of nodes (WritePairTopology) of one key type.
+struct Pair;
+std::unique_ptr<Pair> StartPair(const std::string& key_type);
+void StopPair(std::unique_ptr<Pair> pair);
+
+// Seal signatures and verifications per second with the pair's seal key
+// (its key type), on every core; with `machine`, also RocksDB's synced
+// writes at `concurrency` writers, gRPC mutual-TLS empty calls between this
+// process and a node, and SHA-256 on one core.
+json Ceilings(const BenchOptions& options, Pair& pair, bool machine, int concurrency);
+json EndToEnd(const BenchOptions& options, Pair& pair, const json& ceilings, int concurrency);
+json Large(const BenchOptions& options);
+json Broadcast(const BenchOptions& options);
+json Scale(const BenchOptions& options);
+
+// Topology files for the sections, written to `path`.
+// Two agencies: the root 000.00.00.A00 and the province 000.00.00.H49, each
+// with a leader (key file) and a clerk.
+void WritePairTopology(const std::string& path);
+// The root, a ministry (000.00.00.G12, the sender) and `provinces` provinces
+// of `districts` districts of `communes` communes each; a clerk at the
+// ministry and at every commune. Returns the communes' IDs.
+std::vector<std::string> WriteTreeTopology(const std::string& path, int provinces, int districts, int communes);
+
+}  // namespace congvan::bench
+
+#endif  // CONGVAN_TESTS_BENCH_BENCH_H_
