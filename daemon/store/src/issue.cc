@@ -15,6 +15,34 @@ using internal::StoreState;
 
 namespace {
 
+// Replays a batch's records into another: RocksDB's public API has no
+// WriteBatch::Append.
+class Replay : public rocksdb::WriteBatch::Handler {
+ public:
+  Replay(StoreState& s, rocksdb::WriteBatch& into) : into_(into) {
+    for (rocksdb::ColumnFamilyHandle* h : s.handles) handles_[h->GetID()] = h;
+  }
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    return into_.Put(Handle(cf), key, value);
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override { return into_.Delete(Handle(cf), key); }
+  rocksdb::Status SingleDeleteCF(uint32_t cf, const rocksdb::Slice& key) override {
+    return into_.SingleDelete(Handle(cf), key);
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t cf, const rocksdb::Slice& begin, const rocksdb::Slice& end) override {
+    return into_.DeleteRange(Handle(cf), begin, end);
+  }
+  rocksdb::Status MergeCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+    return into_.Merge(Handle(cf), key, value);
+  }
+  void LogData(const rocksdb::Slice& blob) override { (void)into_.PutLogData(blob); }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Handle(uint32_t cf) { return handles_.at(cf); }
+  rocksdb::WriteBatch& into_;
+  std::map<uint32_t, rocksdb::ColumnFamilyHandle*> handles_;
+};
+
 absl::StatusOr<uint64_t> ReadNumber(StoreState& s, const std::string& key) {
   ASSIGN_OR_RETURN(std::optional<std::string> value, s.Get(s.registers, key));
   if (!value.has_value()) return 0;
@@ -46,6 +74,138 @@ absl::StatusOr<congvan::v1::DocumentHeader> CheckIssued(const IssueRequest& requ
 
 }  // namespace
 
+// One sealed issue waiting for its write.
+struct StoreState::QueuedIssue {
+  std::string key;  // the register
+  uint64_t number = 0;
+  rocksdb::WriteBatch batch;
+  std::string what;
+  bool done = false;
+  bool renumber = false;  // not written: seal again under a new number
+  absl::Status result;
+};
+
+namespace internal {
+namespace {
+
+// How often one document may be sealed again because others' failures
+// took its number away, before the clerk is told to try later.
+constexpr int kIssueAttempts = 5;
+
+// A number will not be written: every issue not yet written gets a new
+// one (a seal failed), or fails with `write_error` (the store stopped
+// writing: sealing again would only fail again).
+void Renumber(StoreState& s, const absl::Status& write_error = absl::OkStatus())
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.issue_mu) {
+  ++s.issue_generation;
+  for (auto& [key, r] : s.registers_in_flight) {
+    for (auto& [number, issue] : r.sealed) {
+      if (write_error.ok()) {
+        issue->renumber = true;
+      } else {
+        issue->result = absl::Status(write_error.code(), "an earlier document's write failed, so this one was not "
+                                                         "stored either: " + std::string(write_error.message()));
+      }
+      issue->done = true;
+    }
+  }
+  s.registers_in_flight.clear();
+}
+
+// `number` of register `key` will not be written. The last one handed out
+// is simply given back; an earlier one takes the later ones with it.
+void GiveBack(StoreState& s, const std::string& key, uint64_t number) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.issue_mu) {
+  StoreState::RegisterInFlight& r = s.registers_in_flight[key];
+  if (r.taken == number) {
+    --r.taken;
+  } else {
+    Renumber(s);
+  }
+}
+
+// The register in flight for `key`, read from the store on first use.
+// Waits for a write in progress: the stored number must be its last.
+absl::StatusOr<StoreState::RegisterInFlight*> InFlight(StoreState& s, const std::string& key)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.issue_mu) {
+  if (auto it = s.registers_in_flight.find(key); it != s.registers_in_flight.end()) return &it->second;
+  auto idle = [&s]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.issue_mu) { return !s.issue_writing; };
+  s.issue_mu.Await(absl::Condition(&idle));
+  if (auto it = s.registers_in_flight.find(key); it != s.registers_in_flight.end()) return &it->second;
+  ASSIGN_OR_RETURN(uint64_t last, ReadNumber(s, key));
+  StoreState::RegisterInFlight& r = s.registers_in_flight[key];
+  r.taken = r.written = last;
+  return &r;
+}
+
+bool RunReady(const StoreState& s) ABSL_SHARED_LOCKS_REQUIRED(s.issue_mu) {
+  for (const auto& [key, r] : s.registers_in_flight) {
+    if (!r.sealed.empty() && r.sealed.begin()->first == r.written + 1) return true;
+  }
+  return false;
+}
+
+// The issues sealed with the next numbers of some register, in order; empty
+// when no register's next number is sealed yet.
+std::vector<StoreState::QueuedIssue*> NextRun(StoreState& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.issue_mu) {
+  std::vector<StoreState::QueuedIssue*> run;
+  for (auto& [key, r] : s.registers_in_flight) {
+    uint64_t next = r.written + 1;
+    for (auto it = r.sealed.begin(); it != r.sealed.end() && it->first == next; ++next) {
+      run.push_back(it->second);
+      it = r.sealed.erase(it);
+    }
+  }
+  return run;
+}
+
+absl::Status WriteRun(StoreState& s, const std::vector<StoreState::QueuedIssue*>& run) {
+  if (run.size() == 1) return s.Commit(run.front()->batch, run.front()->what);
+  rocksdb::WriteBatch merged;
+  Replay replay(s, merged);
+  for (StoreState::QueuedIssue* issue : run) {
+    rocksdb::Status replayed = issue->batch.Iterate(&replay);
+    if (!replayed.ok()) return FromRocks(replayed, "grouping issued documents");
+  }
+  return s.Commit(merged, "issuing " + std::to_string(run.size()) + " documents");
+}
+
+// Waits until `mine` is written or must be renumbered, writing the runs
+// that are ready while no one else writes.
+void AwaitWritten(StoreState& s, StoreState::QueuedIssue& mine) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.issue_mu) {
+  while (!mine.done) {
+    // No side effects here: absl::Mutex may evaluate it on other threads.
+    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.issue_mu) {
+      return mine.done || (!s.issue_writing && RunReady(s));
+    };
+    s.issue_mu.Await(absl::Condition(&ready));
+    if (mine.done) break;
+    const std::vector<StoreState::QueuedIssue*> run = NextRun(s);
+    s.issue_writing = true;
+    s.issue_mu.Unlock();
+    const absl::Status written = WriteRun(s, run);
+    s.issue_mu.Lock();
+    s.issue_writing = false;
+    for (StoreState::QueuedIssue* issue : run) {
+      issue->result = written;
+      issue->done = true;
+    }
+    if (written.ok()) {
+      // The run's numbers all come before any number given up on meanwhile
+      // (a run stops at the first number not sealed): they stand.
+      if (auto it = s.registers_in_flight.find(run.front()->key); it != s.registers_in_flight.end()) {
+        for (StoreState::QueuedIssue* issue : run) {
+          if (issue->key == it->first) it->second.written = std::max(it->second.written, issue->number);
+        }
+      }
+    } else {
+      Renumber(s, written);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace internal
+
 absl::StatusOr<IssueResult> Store::Issue(const IssueRequest& request, IssueBuilder build) {
   RETURN_IF_ERROR(internal::CheckId("issuing agency", request.agency));
   if (request.year == 0) return absl::InvalidArgumentError("issuing needs a year");
@@ -57,47 +217,82 @@ absl::StatusOr<IssueResult> Store::Issue(const IssueRequest& request, IssueBuild
     return absl::FailedPreconditionError("the upload is not finished");
   }
   StoreState& s = *state_;
-
-  // Held across build and write: the number is consumed only by a
-  // successful write, and no later number can be written before it.
-  absl::MutexLock register_lock(&s.register_mu);
   const std::string register_key = internal::RegisterKey(request.agency, request.year);
-  ASSIGN_OR_RETURN(uint64_t last, ReadNumber(s, register_key));
-  const uint64_t number = last + 1;
-  ASSIGN_OR_RETURN(IssuedDocument issued, build(number));
-  ASSIGN_OR_RETURN(congvan::v1::DocumentHeader header, CheckIssued(request, number, issued));
-  RETURN_IF_ERROR(upload.CheckCommittable(header));
-  const std::string& message_id = header.message_id();
 
-  std::vector<std::string_view> ids{message_id};
-  internal::AddMessageIds(issued.deliveries, ids);
-  internal::ScopedMessageLocks locks(s.message_locks, ids);
-  ASSIGN_OR_RETURN(std::optional<std::string> existing, s.Get(s.messages, message_id));
-  if (existing.has_value()) return absl::AlreadyExistsError("message " + message_id + " is already stored");
+  for (int attempt = 0; attempt < internal::kIssueAttempts; ++attempt) {
+    // Take the next number.
+    uint64_t number = 0;
+    uint64_t generation = 0;
+    {
+      absl::MutexLock lock(&s.issue_mu);
+      ASSIGN_OR_RETURN(StoreState::RegisterInFlight * r, internal::InFlight(s, register_key));
+      number = ++r->taken;
+      generation = s.issue_generation;
+    }
+    // Seal, and build the write, while others do the same.
+    StoreState::QueuedIssue mine;
+    mine.key = register_key;
+    mine.number = number;
+    std::string message_id;
+    auto prepare = [&]() -> absl::Status {
+      ASSIGN_OR_RETURN(IssuedDocument issued, build(number));
+      ASSIGN_OR_RETURN(congvan::v1::DocumentHeader header, CheckIssued(request, number, issued));
+      RETURN_IF_ERROR(upload.CheckCommittable(header));
+      message_id = header.message_id();
+      {
+        std::vector<std::string_view> ids{message_id};
+        internal::AddMessageIds(issued.deliveries, ids);
+        internal::ScopedMessageLocks locks(s.message_locks, ids);
+        ASSIGN_OR_RETURN(std::optional<std::string> existing, s.Get(s.messages, message_id));
+        if (existing.has_value()) return absl::AlreadyExistsError("message " + message_id + " is already stored");
+      }
 
-  congvan::v1::AuditEvent event = internal::DocumentEvent(
-      congvan::v1::AUDIT_EVENT_ISSUED, issued.document.document(), message_id, request.agency);
-  event.set_time(internal::Rfc3339(request.issued_at));
-  *event.mutable_recipients() = header.recipients();
-  records::MessageRecord record;
-  *record.mutable_document() = std::move(issued.document);
-  record.set_upload_id(upload.id);
-  internal::AddPartRecords(upload, record.mutable_parts());
-  record.set_issued_here(true);
-  record.set_stored_at_us(internal::ToMicros(request.issued_at));
+      congvan::v1::AuditEvent event = internal::DocumentEvent(
+          congvan::v1::AUDIT_EVENT_ISSUED, issued.document.document(), message_id, request.agency);
+      event.set_time(internal::Rfc3339(request.issued_at));
+      *event.mutable_recipients() = header.recipients();
+      records::MessageRecord record;
+      *record.mutable_document() = std::move(issued.document);
+      record.set_upload_id(upload.id);
+      internal::AddPartRecords(upload, record.mutable_parts());
+      record.set_issued_here(true);
+      record.set_stored_at_us(internal::ToMicros(request.issued_at));
 
-  rocksdb::WriteBatch batch = upload.CommitBatch();
-  std::string value;
-  internal::AppendU64(value, number);
-  (void)batch.Put(s.registers, register_key, value);
-  (void)batch.Put(s.messages, message_id, record.SerializeAsString());
-  internal::DeliveryChanges states(s);
-  RETURN_IF_ERROR(internal::AddEntries(s, issued.deliveries, batch, states));
-  states.WriteInto(batch);
-  internal::AddEvent(s, batch, std::move(event));
-  RETURN_IF_ERROR(s.Commit(batch, "issuing message " + message_id));
-  upload.Committed();
-  return IssueResult{message_id, request.year, number};
+      rocksdb::WriteBatch& batch = mine.batch;
+      batch = upload.CommitBatch();
+      std::string value;
+      internal::AppendU64(value, number);
+      (void)batch.Put(s.registers, register_key, value);
+      (void)batch.Put(s.messages, message_id, record.SerializeAsString());
+      internal::DeliveryChanges states(s);
+      RETURN_IF_ERROR(internal::AddEntries(s, issued.deliveries, batch, states));
+      states.WriteInto(batch);
+      internal::AddEvent(s, batch, std::move(event));
+      mine.what = "issuing message " + message_id;
+      return absl::OkStatus();
+    };
+    const absl::Status prepared = prepare();
+
+    absl::MutexLock lock(&s.issue_mu);
+    if (s.issue_generation != generation) continue;  // the number was taken back: seal again
+    if (!prepared.ok()) {
+      internal::GiveBack(s, register_key, number);
+      return prepared;
+    }
+    if (!s.issuing_ids.insert(message_id).second) {
+      internal::GiveBack(s, register_key, number);
+      return absl::AlreadyExistsError("message " + message_id + " is already being issued");
+    }
+    s.registers_in_flight[register_key].sealed[number] = &mine;
+    internal::AwaitWritten(s, mine);
+    s.issuing_ids.erase(message_id);
+    if (mine.renumber) continue;
+    RETURN_IF_ERROR(mine.result);
+    upload.Committed();
+    return IssueResult{message_id, request.year, number};
+  }
+  return absl::UnavailableError("the document could not be numbered: other documents' failures took its number " +
+                                std::to_string(internal::kIssueAttempts) + " times; nothing was issued, send it again");
 }
 
 absl::StatusOr<uint64_t> Store::LastNumber(const std::string& agency, uint32_t year) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -73,9 +74,27 @@ struct StoreState {
   rocksdb::WriteOptions bulk_write;    // part chunks: never synced on their own
   rocksdb::WriteOptions direct_write;  // part chunks of large uploads: no WAL
 
-  // Serialises Issue: the number is taken, the header built and the write
-  // made under it, so that a failed write leaves no gap.
-  absl::Mutex register_mu;
+  // Issuing (issue.cc): numbers are taken under issue_mu, documents sealed
+  // outside it in parallel, and written in number order by whichever issuer
+  // finds the next number sealed, with those after it, in one synced write.
+  // A number that will not be written (its seal or an earlier write failed)
+  // starts a new generation: every issue not yet written seals again under
+  // a new number, so that what is stored never has a gap.
+  struct QueuedIssue;
+  struct RegisterInFlight {
+    uint64_t taken = 0;    // the last number handed out
+    uint64_t written = 0;  // the last number stored
+    std::map<uint64_t, QueuedIssue*> sealed;  // waiting for the numbers before them
+  };
+  absl::Mutex issue_mu;
+  std::map<std::string, RegisterInFlight> registers_in_flight ABSL_GUARDED_BY(issue_mu);
+  uint64_t issue_generation ABSL_GUARDED_BY(issue_mu) = 0;
+  bool issue_writing ABSL_GUARDED_BY(issue_mu) = false;
+  // The message ids of the issues sealed and not yet written: a second
+  // issue of one of them is refused as one already stored is. (Message
+  // locks cannot be held while an issue waits for the numbers before it:
+  // their issuers may need the same stripes.)
+  std::set<std::string> issuing_ids ABSL_GUARDED_BY(issue_mu);
   MessageLocks message_locks;
 
   // The audit log (log.cc). Pending events take the next sequence number;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -153,6 +154,53 @@ TEST(StoreRegister, ConcurrentIssuersGetDistinctGaplessNumbers) {
   ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kEach));
   for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], i + 1);
   EXPECT_EQ(store->LastNumber(kSender, 2025).value_or(0), static_cast<uint64_t>(kThreads * kEach));
+}
+
+TEST(StoreRegister, SealsThatFailAmongConcurrentIssuersLeaveNoGap) {
+  // Documents are sealed in parallel under numbers taken in turn; a seal
+  // that fails gives its number up, and the documents numbered after it
+  // are sealed again under new numbers rather than written after a gap.
+  TempDir dir;
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kEach = 25;
+  std::atomic<int> builds{0};
+  std::atomic<int> refused{0};
+  std::vector<std::vector<uint64_t>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string content = "thread " + std::to_string(t) + " doc " + std::to_string(i);
+        std::unique_ptr<Upload> upload = Uploaded(*store, {content});
+        auto r = store->Issue(IssueRequest{kSender, 2025, upload.get(), T(0)},
+                              [&](uint64_t n) -> absl::StatusOr<IssuedDocument> {
+                                if (++builds % 7 == 0) return absl::UnavailableError("the token did not answer");
+                                const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i) + "-n" +
+                                                       std::to_string(n);
+                                IssuedDocument d;
+                                d.document = Sealed(Header(id, kSender, 2025, n, {kCommuneA}, DigestsOf({content})));
+                                d.deliveries.push_back(Delivery(id, kProvince, {kCommuneA}));
+                                return d;
+                              });
+        if (r.ok()) {
+          got[t].push_back(r->number);
+        } else {
+          EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kUnavailable));
+          ++refused;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<uint64_t> all;
+  for (const auto& g : got) all.insert(all.end(), g.begin(), g.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_GT(refused.load(), 0);
+  ASSERT_EQ(all.size() + static_cast<size_t>(refused.load()), static_cast<size_t>(kThreads * kEach));
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], i + 1);
+  EXPECT_EQ(store->LastNumber(kSender, 2025).value_or(0), all.size());
 }
 
 }  // namespace
