@@ -32,6 +32,9 @@ void Row(const std::string& section, const std::string& figure, double value, co
 
 // Seconds since `start`.
 double Since(Clock::time_point start);
+// Polls `done` every 2 ms (fine enough for timings) for up to `seconds`;
+// returns its last answer.
+bool Await(const std::function<bool()>& done, double seconds);
 // The q-quantile (0..1) of `values` (sorted in place).
 double Quantile(std::vector<double>& values, double q);
 

@@ -71,12 +71,7 @@ class Completions {
 
 // Waits until `count` receipts are in, or `seconds` pass; false then.
 bool AwaitReceipts(const Completions& completions, size_t count, double seconds) {
-  const Clock::time_point start = Clock::now();
-  while (completions.Received() < count) {
-    if (Since(start) > seconds) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
+  return Await([&] { return completions.Received() >= count; }, seconds);
 }
 
 double Counter(const Cluster& cluster, const std::string& agency, const std::string& series) {

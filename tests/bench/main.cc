@@ -24,6 +24,15 @@ void Row(const std::string& section, const std::string& figure, double value, co
 
 double Since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+bool Await(const std::function<bool()>& done, double seconds) {
+  const Clock::time_point start = Clock::now();
+  while (!done()) {
+    if (Since(start) > seconds) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
 double Quantile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

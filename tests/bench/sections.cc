@@ -43,12 +43,7 @@ double RollupMiB(pid_t pid, const std::string& field) {
 }
 
 bool AwaitCount(const ReceiptCount& count, size_t n, double seconds) {
-  const Clock::time_point start = Clock::now();
-  while (count.Count() < n) {
-    if (Since(start) > seconds) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
+  return Await([&] { return count.Count() >= n; }, seconds);
 }
 
 struct Tree {
