@@ -296,8 +296,22 @@ void DeliveryLoop::Record(const store::OutboxEntry& entry, const absl::Status& o
     recorded = node_.store->MarkRetry(entry.id, std::min(now + delay, entry.deadline), std::string(outcome.message()));
   }
   const char* what = entry.answer.has_value() ? "answer" : "document";
+  if (recorded.ok()) {
+    absl::MutexLock lock(&work_mu_);
+    held_.erase(entry.id);
+  }
   if (!recorded.ok()) {
-    // The entry stays due and is tried again; nothing is lost.
+    // The entry stays due and is tried again, after a back-off: the store
+    // refusing writes (a full disk) must not turn into a delivery loop.
+    {
+      thread_local absl::BitGen hold_random;
+      absl::MutexLock lock(&work_mu_);
+      Held& held = held_[entry.id];
+      ++held.failures;
+      held.until = now + store::BackoffDelay(entry.attempts + held.failures, node_.config.retry.initial_backoff,
+                                             node_.config.retry.max_backoff, absl::Uniform(hold_random, 0.0, 1.0));
+    }
+    // Nothing is lost.
     spdlog::warn("message={} peer={} cannot record the {} delivery ({}): {}", entry.message_id, entry.peer, what,
                  result, std::string(recorded.message()));
   } else if (outcome.ok()) {
@@ -363,6 +377,10 @@ absl::StatusOr<size_t> DeliveryLoop::Dispatch() {
   {
     absl::MutexLock lock(&work_mu_);
     in_flight = in_flight_;
+    const absl::Time now = node_.now();
+    for (const auto& [id, held] : held_) {
+      if (held.until > now) in_flight.insert(id);
+    }
   }
   // What is in flight is not read again: under load, most of the due index.
   ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due,

@@ -17,6 +17,25 @@ namespace {
 // touches the records of the domain, nor the audit log's keys.
 constexpr char kProbeKey[] = "probe";
 
+// The uploads a full disk kept from being deleted (upload.cc), now that the
+// store writes again: they would otherwise hold their space until a restart.
+absl::Status DeleteOrphanedUploads(internal::StoreState& s) {
+  std::vector<std::string> ids;
+  {
+    absl::MutexLock lock(&s.orphans_mu);
+    ids.swap(s.orphaned_uploads);
+  }
+  if (ids.empty()) return absl::OkStatus();
+  rocksdb::WriteBatch batch;
+  for (const std::string& id : ids) internal::DeleteUploadInto(s, id, batch);
+  const absl::Status deleted = s.WriteUnsynced(batch, "discarding uploads a full disk left behind");
+  if (!deleted.ok()) {
+    absl::MutexLock lock(&s.orphans_mu);
+    s.orphaned_uploads.insert(s.orphaned_uploads.end(), ids.begin(), ids.end());
+  }
+  return deleted;
+}
+
 }  // namespace
 
 absl::StatusOr<OutboxCounts> Store::CountOutbox() {
@@ -78,7 +97,7 @@ absl::Status Store::Probe() {
   RETURN_IF_ERROR(s.Commit(batch, "probing the store with a write"));
   ASSIGN_OR_RETURN(std::optional<std::string> read, s.Get(s.db->DefaultColumnFamily(), kProbeKey));
   if (read != value) return absl::DataLossError("the store's probe record reads back other bytes than were written");
-  return absl::OkStatus();
+  return DeleteOrphanedUploads(s);
 }
 
 }  // namespace congvan::store

@@ -73,6 +73,9 @@ struct StoreState {
   rocksdb::WriteOptions commit_write;  // sync = options.sync
   rocksdb::WriteOptions bulk_write;    // part chunks: never synced on their own
   rocksdb::WriteOptions direct_write;  // part chunks of large uploads: no WAL
+  // The free space after which a store stopped by a full disk resumes (the
+  // largest memtable: RocksDB's SstFileManager waits for that much).
+  uint64_t resume_free_bytes = 0;
 
   // Issuing (issue.cc): numbers are taken under issue_mu, documents sealed
   // outside it in parallel, and written in number order by whichever issuer
@@ -108,8 +111,16 @@ struct StoreState {
   absl::Mutex probe_mu;
   uint64_t probes ABSL_GUARDED_BY(probe_mu) = 0;
 
+  // Uploads whose delete failed (a full disk refuses it too): deleted again
+  // by the next probe that can write, or else by the next Open.
+  absl::Mutex orphans_mu;
+  std::vector<std::string> orphaned_uploads ABSL_GUARDED_BY(orphans_mu);
+
   ~StoreState();
 
+  // A write's outcome: RESOURCE_EXHAUSTED, saying what to free where, for a
+  // full disk; otherwise FromRocks.
+  [[nodiscard]] absl::Status Written(const rocksdb::Status& s, std::string_view what) const;
   // One state change: the batch, written atomically with the WAL synced.
   [[nodiscard]] absl::Status Commit(rocksdb::WriteBatch& batch, std::string_view what);
   // Part data on its way: made durable by the next Commit.
@@ -133,6 +144,9 @@ struct StoreState {
     return true;
   }
 };
+
+// Adds the deletion of upload `id`'s chunks and pending marker to `b`.
+void DeleteUploadInto(const StoreState& store, std::string_view id, rocksdb::WriteBatch& b);
 
 // The state of one upload (upload.h).
 struct UploadState {

@@ -1,17 +1,20 @@
 // Opening the database: column families and their tuning, the collection of
 // uploads a crash left behind; and the shared StoreState operations.
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <utility>
 
 #include "congvan/signer/status_macros.h"
 #include "congvan/store/store.h"
 #include "congvan/store/rocksdb_options.h"
+#include "diagnostic_log.h"
 #include "keys.h"
 #include "log.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/sst_file_manager.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_buffer_manager.h"
 #include "state.h"
@@ -57,22 +60,34 @@ StoreState::~StoreState() {
   (void)db->Close();
 }
 
+absl::Status StoreState::Written(const rocksdb::Status& s, std::string_view what) const {
+  // A write that found the disk full, or a database stopped since one did:
+  // what the clerk or peer is told, and what the operator must do.
+  if (s.IsNoSpace() || s.subcode() == rocksdb::Status::kSpaceLimit) {
+    return absl::ResourceExhaustedError(
+        std::string(what) + ": the node's disk is full: nothing was stored; free space on " + options.path +
+        " (the node takes documents again by itself once " + std::to_string(resume_free_bytes >> 20) +
+        " MiB are free there) [" + s.ToString() + "]");
+  }
+  return FromRocks(s, what);
+}
+
 absl::Status StoreState::Commit(rocksdb::WriteBatch& batch, std::string_view what) {
-  return FromRocks(db->Write(commit_write, &batch), what);
+  return Written(db->Write(commit_write, &batch), what);
 }
 
 absl::Status StoreState::WriteUnsynced(rocksdb::WriteBatch& batch, std::string_view what) {
-  return FromRocks(db->Write(bulk_write, &batch), what);
+  return Written(db->Write(bulk_write, &batch), what);
 }
 
 absl::Status StoreState::WriteDirect(rocksdb::WriteBatch& batch) {
-  return FromRocks(db->Write(direct_write, &batch), "storing part data");
+  return Written(db->Write(direct_write, &batch), "storing part data");
 }
 
 absl::Status StoreState::FlushParts() {
   rocksdb::FlushOptions flush;
   flush.wait = true;
-  return FromRocks(db->Flush(flush, parts), "flushing part data");
+  return Written(db->Flush(flush, parts), "flushing part data");
 }
 
 absl::StatusOr<std::optional<std::string>> StoreState::Get(rocksdb::ColumnFamilyHandle* cf,
@@ -103,8 +118,13 @@ rocksdb::DBOptions MakeDbOptions(const StoreOptions& options) {
   // past this, RocksDB flushes the CFs that pin old WAL files.
   o.max_total_wal_size = 4 * options.memtable_budget;
   o.max_background_jobs = 2;
-  o.keep_log_file_num = 5;
-  o.max_log_file_size = 8 << 20;
+  o.info_log = std::make_shared<DiagnosticLog>(options.path, size_t{8} << 20);
+  // A full disk stops the database's writes (a WAL write, a flush or a
+  // compaction that got ENOSPC is a background error). With an
+  // SstFileManager, RocksDB's error handler hands the error to it, and it
+  // polls the free space (every 5 s) and resumes the database once the
+  // largest memtable fits again — no reopen, no restart.
+  o.sst_file_manager.reset(rocksdb::NewSstFileManager(rocksdb::Env::Default(), o.info_log));
   // Group commit is RocksDB's default write path: concurrent writers queue,
   // the leader writes and syncs the WAL once for the whole group. Pipelined
   // writes (WAL and memtable stages overlapped) measured no faster for these
@@ -153,10 +173,7 @@ absl::StatusOr<std::vector<std::string>> CollectUncommittedUploads(StoreState& s
   }
   if (ids.empty()) return ids;
   rocksdb::WriteBatch batch;
-  for (const std::string& id : ids) {
-    (void)batch.DeleteRange(s.parts, ChunkPrefix(id), PrefixEnd(ChunkPrefix(id)));
-    (void)batch.Delete(s.parts, PendingUploadKey(id));
-  }
+  for (const std::string& id : ids) DeleteUploadInto(s, id, batch);
   RETURN_IF_ERROR(s.Commit(batch, "deleting uncommitted uploads"));
   return ids;
 }
@@ -198,6 +215,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
     descriptors.emplace_back(name, internal::MakeCfOptions(name, options, cache));
+    // What RocksDB waits for before it resumes after a full disk.
+    state->resume_free_bytes = std::max<uint64_t>(state->resume_free_bytes, descriptors.back().options.write_buffer_size);
   }
   rocksdb::DB* raw = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_options, options.path, descriptors, &state->handles, &raw),

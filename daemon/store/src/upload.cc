@@ -18,10 +18,12 @@ using Phase = internal::UploadState::Phase;
 
 namespace internal {
 
-void UploadState::DeleteInto(rocksdb::WriteBatch& b) const {
-  (void)b.DeleteRange(store->parts, ChunkPrefix(id), PrefixEnd(ChunkPrefix(id)));
-  (void)b.Delete(store->parts, PendingUploadKey(id));
+void DeleteUploadInto(const StoreState& store, std::string_view id, rocksdb::WriteBatch& b) {
+  (void)b.DeleteRange(store.parts, ChunkPrefix(id), PrefixEnd(ChunkPrefix(id)));
+  (void)b.Delete(store.parts, PendingUploadKey(id));
 }
+
+void UploadState::DeleteInto(rocksdb::WriteBatch& b) const { DeleteUploadInto(*store, id, b); }
 
 rocksdb::WriteBatch UploadState::CommitBatch() const {
   rocksdb::WriteBatch b = batch;  // a copy: a failed commit leaves the upload as it was
@@ -173,16 +175,23 @@ absl::Status Upload::Abort() {
   UploadState& u = *state_;
   if (u.phase == Phase::kCommitted) return absl::FailedPreconditionError("the upload is committed");
   if (u.phase == Phase::kAborted) return absl::OkStatus();
+  absl::Status deleted;
   if (u.written) {
     rocksdb::WriteBatch batch;
     u.DeleteInto(batch);
     // Unsynced: should a crash lose the delete, Open deletes the upload again.
-    RETURN_IF_ERROR(u.store->WriteUnsynced(batch, "discarding an upload"));
+    deleted = u.store->WriteUnsynced(batch, "discarding an upload");
+    if (!deleted.ok()) {
+      // A full disk refuses the delete too: the store deletes the upload
+      // once it writes again (Store::Probe).
+      absl::MutexLock lock(&u.store->orphans_mu);
+      u.store->orphaned_uploads.push_back(u.id);
+    }
   }
   u.phase = Phase::kAborted;
   u.batch = rocksdb::WriteBatch();
   u.chunk = std::string();
-  return absl::OkStatus();
+  return deleted;
 }
 
 uint64_t Upload::bytes() const { return state_->bytes; }

@@ -110,6 +110,15 @@ class DeliveryLoop {
   std::deque<PeerBatch> queue_ ABSL_GUARDED_BY(work_mu_);
   std::map<std::string, int> busy_peers_ ABSL_GUARDED_BY(work_mu_);  // batches in flight, by hop
   std::set<std::string> in_flight_ ABSL_GUARDED_BY(work_mu_);  // entry ids
+  // Entries whose outcome the store could not record (a full disk): still
+  // due in the store, held back here until the time given, so that they
+  // are not delivered again in a loop. Lost at a restart, which is safe:
+  // the receiver answers a repeated delivery with its first receipt.
+  struct Held {
+    absl::Time until;
+    uint32_t failures = 0;  // outcomes not recorded in a row: the back-off grows with them
+  };
+  std::map<std::string, Held> held_ ABSL_GUARDED_BY(work_mu_);
   bool workers_stop_ ABSL_GUARDED_BY(work_mu_) = false;
   std::vector<std::thread> workers_;
 

@@ -15,6 +15,14 @@
 // UNAVAILABLE, a full disk RESOURCE_EXHAUSTED, corruption DATA_LOSS. Input
 // that breaks this contract (a bad id, parts that do not match the header) is
 // INVALID_ARGUMENT; an unknown message or entry NOT_FOUND.
+//
+// A full disk: the write that found no space fails, and every change after
+// it, with RESOURCE_EXHAUSTED ("the node's disk is full: nothing was stored;
+// free space on <path> ..."), until the store resumes by itself — RocksDB's
+// SstFileManager looks at the free space every 5 s and, once the largest
+// memtable (8 MiB for the node) fits, flushes and takes writes again. No
+// reopen. Everything acknowledged before stays readable throughout; reads
+// never stop.
 #ifndef CONGVAN_STORE_STORE_H_
 #define CONGVAN_STORE_STORE_H_
 
@@ -284,7 +292,8 @@ class Store {
   // like every state change) in the default column family, read back. The
   // write's error when it cannot (UNAVAILABLE for an I/O error or a database
   // that stopped writing after a background error, RESOURCE_EXHAUSTED for a
-  // full disk); DATA_LOSS when the read-back differs.
+  // full disk); DATA_LOSS when the read-back differs. Once it writes, it also
+  // deletes the uploads a full disk kept Upload::Abort from deleting.
   [[nodiscard]] absl::Status Probe();
 
   // --- audit log (audit_log.h)
