@@ -52,6 +52,19 @@ absl::StatusOr<store::StoredMessage> ClerkServiceImpl::IssuedHere(const std::str
   return message;
 }
 
+absl::StatusOr<store::StoredMessage> ClerkServiceImpl::ReadableHere(const std::string& message_id) const {
+  ASSIGN_OR_RETURN(bool known, node_.store->HasMessage(message_id));
+  const absl::Status not_here = absl::NotFoundError("no document " + message_id + " at " + node_.agency() +
+                                                    ": check the id in `congvan inbox` or `congvan track`");
+  if (!known) return not_here;
+  ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(message_id));
+  const auto& recipients = message.header.recipients();
+  const bool addressed_here =
+      std::find(recipients.begin(), recipients.end(), node_.agency()) != recipients.end();
+  if (!message.issued_here && !addressed_here) return not_here;  // a relayed document is not ours to read
+  return message;
+}
+
 absl::StatusOr<std::optional<v1::Reference>> ClerkServiceImpl::ReferenceOf(const v1::SendHeader& request) const {
   if (request.reference_message_id().empty()) return std::nullopt;
   ASSIGN_OR_RETURN(store::StoredMessage earlier, IssuedHere(request.reference_message_id()));
@@ -161,15 +174,7 @@ grpc::Status ClerkServiceImpl::Fetch(grpc::ServerContext* context, const v1::Fet
 absl::Status ClerkServiceImpl::DoFetch(grpc::ServerContext* context, const v1::FetchRequest& request,
                                        grpc::ServerWriter<v1::FetchResponse>* writer) {
   RETURN_IF_ERROR(AuthorizePerson(*context, node_, {Role::kClerk, Role::kLeader, Role::kAuditor}).status());
-  ASSIGN_OR_RETURN(bool known, node_.store->HasMessage(request.message_id()));
-  const absl::Status not_here = absl::NotFoundError("no document " + request.message_id() + " at " + node_.agency() +
-                                                    ": check the id in `congvan inbox`");
-  if (!known) return not_here;
-  ASSIGN_OR_RETURN(store::StoredMessage message, node_.store->GetMessage(request.message_id()));
-  const auto& recipients = message.header.recipients();
-  const bool addressed_here =
-      std::find(recipients.begin(), recipients.end(), node_.agency()) != recipients.end();
-  if (!message.issued_here && !addressed_here) return not_here;  // a relayed document is not ours to read
+  ASSIGN_OR_RETURN(store::StoredMessage message, ReadableHere(request.message_id()));
 
   v1::FetchResponse first;
   *first.mutable_document() = message.document;
@@ -190,6 +195,9 @@ grpc::Status ClerkServiceImpl::Track(grpc::ServerContext* context, const v1::Tra
                                      v1::TrackResponse* response) {
   auto caller = AuthorizePerson(*context, node_, {Role::kClerk, Role::kLeader, Role::kAuditor});
   if (!caller.ok()) return ToGrpcStatus(caller.status());
+  // A relay carries other agencies' documents: their recipients, receipts
+  // and reasons are not its clerks' to read.
+  if (auto readable = ReadableHere(request->message_id()); !readable.ok()) return ToGrpcStatus(readable.status());
   auto tracked = node_.store->Track(request->message_id());
   if (!tracked.ok()) return ToGrpcStatus(tracked.status());
   *response = *std::move(tracked);

@@ -255,6 +255,14 @@ absl::StatusOr<v1::DocumentHeader> VerifyEnvelope(const v1::Envelope& envelope, 
   auto from = signer::AgencyId::Parse(header.from_agency());
   if (!from.ok()) return Invalid("from: " + std::string(from.status().message()));
   RETURN_IF_ERROR(CheckRecipients(header.recipients(), header.from_agency(), limits));
+  // The texts as ValidateSendHeader bounds them at the sender: a peer's
+  // header is no less untrusted than a clerk's request.
+  RETURN_IF_ERROR(CheckText("subject", header.subject(), true, limits.max_text_bytes));
+  RETURN_IF_ERROR(CheckText("document type", header.document_type(), true, limits.max_text_bytes));
+  RETURN_IF_ERROR(CheckText("notation", header.registration().notation(), false, limits.max_text_bytes));
+  RETURN_IF_ERROR(CheckText("sender name", header.from_name(), false, limits.max_text_bytes));
+  RETURN_IF_ERROR(CheckText("document date", header.document_date(), false, 10));
+  RETURN_IF_ERROR(CheckText("due date", header.due_date(), false, 10));
   RETURN_IF_ERROR(CheckParts(header.parts(), limits));
   for (const std::string& served : envelope.serve()) {
     if (std::find(header.recipients().begin(), header.recipients().end(), served) == header.recipients().end()) {

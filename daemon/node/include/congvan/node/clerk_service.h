@@ -43,6 +43,9 @@ class ClerkServiceImpl final : public v1::ClerkService::Service {
   absl::Status DoRecall(grpc::ServerContext* context, const v1::RecallRequest& request, v1::RecallResponse* response);
   absl::Status DoRetry(grpc::ServerContext* context, const v1::RetryRequest& request, v1::RetryResponse* response);
   absl::Status DoWatch(grpc::ServerContext* context, grpc::ServerWriter<v1::AnswerEvent>* writer);
+  // A document issued here or addressed to this agency; NOT_FOUND otherwise
+  // (a document a relay only carried, too).
+  absl::StatusOr<store::StoredMessage> ReadableHere(const std::string& message_id) const;
   // A document this agency issued; NOT_FOUND otherwise.
   absl::StatusOr<store::StoredMessage> IssuedHere(const std::string& message_id) const;
   // The reference of an update or replacement, checked: it must name a
