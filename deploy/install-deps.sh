@@ -24,6 +24,10 @@ packages=(
   # the Debian package (cpack -G DEB: dpkg-shlibdeps, file), its postinst
   # (adduser) and its test (systemd-analyze, ss)
   dpkg-dev file adduser systemd iproute2
+  # --- fuzzing (tests/fuzz/run.sh): clang, libFuzzer's runtime
+  # (libclang_rt.fuzzer-x86_64.a) and llvm-symbolizer for ASan's stack traces
+  clang libclang-rt-14-dev llvm
+  # --- end fuzzing
 )
 
 missing=()
