@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/random/random.h"
@@ -374,6 +375,8 @@ int DeliveryLoop::StreamsFor(const std::string& peer) {
 
 absl::StatusOr<size_t> DeliveryLoop::Dispatch() {
   std::set<std::string> in_flight;
+  std::map<std::string, int> busy;
+  int free_workers = kWorkers;
   {
     absl::MutexLock lock(&work_mu_);
     in_flight = in_flight_;
@@ -381,14 +384,29 @@ absl::StatusOr<size_t> DeliveryLoop::Dispatch() {
     for (const auto& [id, held] : held_) {
       if (held.until > now) in_flight.insert(id);
     }
+    busy = busy_peers_;
+    for (const auto& [peer, batches] : busy_peers_) free_workers -= batches;
   }
-  // What is in flight is not read again: under load, most of the due index.
-  ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due,
-                   node_.store->ListDue(node_.now(), kListLimit, in_flight));
+  // Every worker has a batch: what is due goes when one is done (it wakes
+  // the loop). Under load this is most passes, and each would otherwise
+  // read a backlog it cannot send.
+  if (free_workers <= 0) return 0;
+  // What is in flight is not read again, nor what no free stream could
+  // carry now: each hop's free streams take up to kPeerBatch entries each.
   std::map<std::string, int> streams;
-  for (const store::OutboxEntry& entry : due) {
-    if (streams.count(entry.peer) == 0) streams[entry.peer] = StreamsFor(entry.peer);
-  }
+  std::map<std::string, size_t> taken;
+  const size_t capacity = std::min(kListLimit, static_cast<size_t>(free_workers) * kPeerBatch);
+  auto wanted = [&](const std::string& peer) {
+    auto [known, fresh] = streams.try_emplace(peer, 0);
+    if (fresh) known->second = StreamsFor(peer);
+    const int free = std::min(known->second - busy[peer], free_workers);
+    size_t& count = taken[peer];
+    if (free <= 0 || count >= static_cast<size_t>(free) * kPeerBatch) return false;
+    ++count;
+    return true;
+  };
+  ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due,
+                   node_.store->ListDue(node_.now(), capacity, in_flight, wanted));
   absl::MutexLock lock(&work_mu_);
   // Each hop's due entries, dealt round-robin over the streams it may
   // still open: a long backlog goes out in parallel, oldest first in each.

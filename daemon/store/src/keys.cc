@@ -122,6 +122,13 @@ std::string_view MessageIdOfEntry(std::string_view entry_id) {
   return entry_id.substr(0, entry_id.find('\0'));
 }
 
+std::string_view PeerOfEntry(std::string_view entry_id) {
+  const size_t start = entry_id.find('\0');
+  if (start == std::string_view::npos) return {};
+  const std::string_view rest = entry_id.substr(start + 1);
+  return rest.substr(0, rest.find('\0'));
+}
+
 std::string EntryKey(std::string_view entry_id) { return Tagged('e', entry_id); }
 
 std::string EntryPrefix(std::string_view message_id) {

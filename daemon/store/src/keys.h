@@ -71,6 +71,7 @@ std::string DocumentEntryId(std::string_view message_id, std::string_view peer);
 std::string AnswerEntryId(std::string_view message_id, std::string_view peer, std::string_view body_sha256,
                           std::string_view to_agency);
 std::string_view MessageIdOfEntry(std::string_view entry_id);
+std::string_view PeerOfEntry(std::string_view entry_id);  // the hop it goes to
 std::string EntryKey(std::string_view entry_id);
 std::string EntryPrefix(std::string_view message_id);
 std::string DueKey(absl::Time next_attempt, std::string_view entry_id);

@@ -85,7 +85,8 @@ absl::Status Store::Enqueue(const std::vector<NewOutboxEntry>& entries) {
 }
 
 absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t limit,
-                                                        const std::set<std::string>& skip) {
+                                                        const std::set<std::string>& skip,
+                                                        const std::function<bool(const std::string&)>& wanted) {
   StoreState& s = *state_;
   // One snapshot for the index and the entries: an entry moved or removed
   // meanwhile is seen in one state, never two.
@@ -105,6 +106,8 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t l
   for (it->Seek("d"); it->Valid() && due.size() < limit; it->Next()) {
     std::string entry_id = it->key().ToString().substr(internal::kDueKeyHeader);
     if (skip.count(entry_id) != 0) continue;
+    // An entry for a hop not wanted now is passed over unread.
+    if (wanted && !wanted(std::string(internal::PeerOfEntry(entry_id)))) continue;
     OutboxRecord r;
     ASSIGN_OR_RETURN(bool found, s.GetRecord(s.outbox, internal::EntryKey(entry_id), r, snapshot));
     if (found && r.state() == OutboxRecord::STATE_PENDING) due.push_back(internal::ToEntry(std::move(entry_id), r));

@@ -49,6 +49,34 @@ TEST(StoreOutbox, ListsDueEntriesEarliestFirstUpToNow) {
   EXPECT_THAT(Peers(rest), ElementsAre("middle"));
 }
 
+TEST(StoreOutbox, ListsOnlyTheHopsTheDispatcherWantsAndAsksOncePerCandidate) {
+  TempDir dir;
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->Enqueue({Delivery("m-1", "busy", {kCommuneA}, T(10)), Delivery("m-2", "free", {kCommuneA}, T(20)),
+                            Delivery("m-3", "busy", {kCommuneB}, T(30)), Delivery("m-4", "free", {kCommuneB}, T(40)),
+                            Delivery("m-5", "free", {kCommuneA}, T(50))}));
+  std::vector<std::string> asked;
+  int free_taken = 0;
+  // The dispatcher: the "busy" hop has no free stream, "free" takes two.
+  auto wanted = [&](const std::string& peer) {
+    asked.push_back(peer);
+    return peer == "free" && free_taken++ < 2;
+  };
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(100), 10, {}, wanted));
+  EXPECT_THAT(Peers(due), ElementsAre("free", "free"));
+  EXPECT_EQ(due[0].message_id, "m-2");
+  EXPECT_EQ(due[1].message_id, "m-4");
+  // Every due entry is asked about once, in due order; the ones refused do
+  // not count towards the limit.
+  EXPECT_THAT(asked, ElementsAre("busy", "free", "busy", "free", "free"));
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> one, store->ListDue(T(100), 1, {}, [](const std::string& peer) {
+    return peer == "free";
+  }));
+  EXPECT_THAT(Peers(one), ElementsAre("free"));
+  EXPECT_EQ(one[0].message_id, "m-2");
+}
+
 TEST(StoreOutbox, RetryFailRearmAndDeliverTransitionsSurviveReopen) {
   TempDir dir;
   std::string id;

@@ -28,14 +28,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <functional>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -215,9 +214,12 @@ class Store {
   [[nodiscard]] absl::Status Enqueue(const std::vector<NewOutboxEntry>& entries);
   // Pending entries with next_attempt <= now, earliest first, at most `limit`.
   // Entries in `skip` (a dispatcher's calls in flight) are passed over
-  // without being read and do not count towards `limit`.
-  [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListDue(absl::Time now, size_t limit,
-                                                                 const std::set<std::string>& skip = {});
+  // without being read and do not count towards `limit`. So are those whose
+  // hop `wanted` (when given) refuses: it is asked once per candidate, in
+  // order, and lets a dispatcher read only what its free streams can carry.
+  [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListDue(
+      absl::Time now, size_t limit, const std::set<std::string>& skip = {},
+      const std::function<bool(const std::string& peer)>& wanted = nullptr);
   // Every entry (pending or failed) of a message.
   [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListOutbox(const std::string& message_id);
   // The hop accepted: removes the entry, stores the receipts it answered
