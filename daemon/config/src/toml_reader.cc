@@ -53,6 +53,18 @@ std::optional<TomlFile> ParseTomlFile(const std::string& path, Problems* problem
   file.path = fs::absolute(path, ec).lexically_normal().string();
   if (ec) file.path = path;
   file.dir = fs::path(file.path).parent_path().string();
+  // Read whole: a file that is not one, or far larger than any
+  // configuration, is refused before it is read into memory.
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
+    problems->Invalid("", "it is not a regular file");
+    return std::nullopt;
+  }
+  if (const uintmax_t size = fs::file_size(path, ec); !ec && size > static_cast<uintmax_t>(kMaxConfigFileBytes)) {
+    problems->Add(absl::StatusCode::kResourceExhausted, "",
+                  absl::StrCat("the file has ", size, " bytes, more than the ", FormatBytes(kMaxConfigFileBytes),
+                               " a configuration file may have: is it the right file?"));
+    return std::nullopt;
+  }
   auto text = signer::ReadFile(path);
   if (!text.ok()) {
     if (!fs::exists(path, ec)) {

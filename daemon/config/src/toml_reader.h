@@ -44,9 +44,14 @@ struct TomlFile {
   toml::table table;
 };
 
+// The largest node.toml or profile.toml read: a configuration is a few KiB
+// (a node with a thousand people is about 100 KiB).
+inline constexpr int64_t kMaxConfigFileBytes = int64_t{1} << 20;
+
 // Reads and parses `path`. nullopt, with a problem, when it does not exist
-// (NOT_FOUND), cannot be read (FAILED_PRECONDITION) or is not TOML
-// (INVALID_ARGUMENT, with line and column).
+// (NOT_FOUND), cannot be read (FAILED_PRECONDITION), is larger than
+// kMaxConfigFileBytes (RESOURCE_EXHAUSTED), is not a regular file or is not
+// TOML (INVALID_ARGUMENT, with line and column).
 std::optional<TomlFile> ParseTomlFile(const std::string& path, Problems* problems);
 
 // The fields of one table. Getters return nullopt when the key is absent

@@ -16,6 +16,7 @@ struct ConfigProblem {
   // FAILED_PRECONDITION: a file it names is unusable: a key readable by
   // others, a certificate for another agency, a key that does not belong to
   // its certificate, a certificate that does not chain to the anchors.
+  // RESOURCE_EXHAUSTED: the configuration file is larger than 1 MiB.
   absl::StatusCode code = absl::StatusCode::kInvalidArgument;
   // The dotted key path, entries of a list counted from 1:
   // "seal.cert", "peers.children[2].address". Empty for the file as a whole.
