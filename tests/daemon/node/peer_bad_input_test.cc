@@ -448,5 +448,38 @@ TEST_F(PeerBadInputTest, WitnessTakesOnlyAChildsOwnSealedTreeHead) {
               GrpcIs(grpc::StatusCode::INVALID_ARGUMENT, "does not parse"));
 }
 
+// A child that sends the head its parent recorded last again (its audit
+// loop does after a restart): taken, and recorded once.
+TEST_F(PeerBadInputTest, WitnessTakesAReplayOfTheHeadRecordedLastAndRecordsNothingNew) {
+  auto witness = [](const v1::SignedMessage& head, uint64_t from_size, v1::WitnessResponse* response) {
+    auto stub = v1::WitnessService::NewStub(PeerChannel(kBaiChay));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::WitnessRequest request;
+    *request.mutable_head() = head;
+    request.set_from_size(from_size);
+    return stub->Witness(&context, request, response);
+  };
+  const std::string accepted = "congvan_audit_witness_total{role=\"parent\",result=\"accepted\"}";
+  const double before = ::congvan::testing::MetricValue(cluster_->Metrics(kHaLong), accepted);
+  const v1::SignedMessage head = TreeHead(kBaiChay, kBaiChay);  // Bãi Cháy's first: nothing to be consistent with
+  v1::WitnessResponse first;
+  ASSERT_TRUE(witness(head, 0, &first).ok());
+  EXPECT_TRUE(first.recorded());
+  for (int i = 0; i < 2; ++i) {
+    v1::WitnessResponse replayed;
+    const grpc::Status status = witness(head, 1, &replayed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(replayed.recorded());
+    EXPECT_EQ(replayed.last_seen().SerializeAsString(), head.SerializeAsString());
+  }
+  // From a size the parent does not hold: it answers with the head it holds, to prove from.
+  v1::WitnessResponse stale;
+  ASSERT_TRUE(witness(head, 0, &stale).ok());
+  EXPECT_FALSE(stale.recorded());
+  EXPECT_EQ(stale.last_seen().SerializeAsString(), head.SerializeAsString());
+  EXPECT_EQ(::congvan::testing::MetricValue(cluster_->Metrics(kHaLong), accepted), before + 1);
+}
+
 }  // namespace
 }  // namespace congvan::node
