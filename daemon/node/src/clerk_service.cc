@@ -109,9 +109,12 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
                                          {node_.agency(), Leaders(node_.config)}, &node_.signatures));
 
   ASSIGN_OR_RETURN(std::unique_ptr<store::Upload> upload, node_.store->BeginUpload());
-  RETURN_IF_ERROR(internal::ReceiveParts(reader, *upload, ExpectedParts(request)));
-  // Read() also ends on a cancelled call: a clerk who cancelled gets nothing issued.
+  const absl::Status received = internal::ReceiveParts(reader, *upload, ExpectedParts(request));
+  // Read() also ends on a cancelled call: a clerk who cancelled gets nothing
+  // issued, and the stream cut short is no input the node refused (it is not
+  // logged as a rejection).
   if (context->IsCancelled()) return absl::CancelledError("the send was cancelled: nothing was issued");
+  RETURN_IF_ERROR(received);
 
   thread_local absl::BitGen random;
   const std::string message_id = NewMessageId(now, random);
