@@ -28,9 +28,15 @@ absl::Status CheckMessageId(const std::string& message_id) {
 absl::StatusOr<v1::MessageEventsResponse> MessageEventsUnderHead(NodeContext& node, const std::string& message_id) {
   RETURN_IF_ERROR(CheckMessageId(message_id));
   ASSIGN_OR_RETURN(std::vector<uint64_t> indexes, node.store->MessageEvents(message_id));
+  const absl::Status not_yet = absl::UnavailableError(
+      absl::StrCat("the events of message ", message_id, " are not under a sealed tree head yet; try again in ",
+                   absl::FormatDuration(node.config.audit.tree_head_interval)));
   if (indexes.empty()) {
-    return absl::NotFoundError("the audit log of " + node.agency() + " has no event of message " + message_id +
-                               " (yet: events enter the log within a second)");
+    // A document stored here has events: they wait for the next round of
+    // the audit loop, which appends them to the log and seals a head.
+    ASSIGN_OR_RETURN(bool stored, node.store->HasMessage(message_id));
+    if (stored) return not_yet;
+    return absl::NotFoundError("the audit log of " + node.agency() + " has no event of message " + message_id);
   }
   const uint64_t needed = *std::max_element(indexes.begin(), indexes.end()) + 1;
   std::optional<v1::LoggedTreeHead> chosen;
@@ -42,11 +48,7 @@ absl::StatusOr<v1::MessageEventsResponse> MessageEventsUnderHead(NodeContext& no
     ASSIGN_OR_RETURN(v1::TreeHead body, audit::ParseTreeHead(head->head()));
     from = body.tree_size() + 1;
   }
-  if (!chosen.has_value()) {
-    return absl::UnavailableError(absl::StrCat("the events of message ", message_id,
-                                               " are not under a sealed tree head yet; try again in ",
-                                               absl::FormatDuration(node.config.audit.tree_head_interval)));
-  }
+  if (!chosen.has_value()) return not_yet;
   ASSIGN_OR_RETURN(v1::TreeHead body, audit::ParseTreeHead(chosen->head()));
   v1::MessageEventsResponse response;
   *response.mutable_head() = *std::move(chosen);
