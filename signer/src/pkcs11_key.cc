@@ -67,15 +67,45 @@ bool CanSign(const Pkcs11Module& module, CK_SLOT_ID slot, CK_MECHANISM_TYPE mech
          (info.flags & CKF_SIGN) != 0;
 }
 
+// Whether `rv` says the session is gone: the token was pulled out (and
+// perhaps put back), the device reset, or the session was closed under us.
+// A new session may then work where the old one cannot.
+bool SessionGone(CK_RV rv) {
+  switch (rv) {
+    case CKR_DEVICE_REMOVED:
+    case CKR_DEVICE_ERROR:
+    case CKR_TOKEN_NOT_PRESENT:
+    case CKR_SESSION_CLOSED:
+    case CKR_SESSION_HANDLE_INVALID:
+    case CKR_USER_NOT_LOGGED_IN:
+    case CKR_KEY_HANDLE_INVALID:
+    case CKR_OBJECT_HANDLE_INVALID:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A session on the token labelled `config.token`, logged in, and the one
+// private key labelled `config.key_label` on it.
+struct OpenedKey {
+  std::unique_ptr<Pkcs11Session> session;
+  CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
+  CK_SLOT_ID slot = 0;
+};
+absl::StatusOr<OpenedKey> OpenKeyOnToken(const std::shared_ptr<Pkcs11Module>& module, const TokenConfig& config);
+
 class Pkcs11Key final : public KeyBackend {
  public:
-  Pkcs11Key(std::unique_ptr<Pkcs11Session> session, CK_OBJECT_HANDLE key, Scheme scheme,
-            Pkcs11KeyPair pair, std::string key_label)
-      : session_(std::move(session)),
-        key_(key),
+  Pkcs11Key(std::shared_ptr<Pkcs11Module> module, TokenConfig config, OpenedKey opened, Scheme scheme,
+            Pkcs11KeyPair pair)
+      : module_(std::move(module)),
+        config_(std::move(config)),
+        session_(std::move(opened.session)),
+        key_(opened.key),
         scheme_(scheme),
         pair_(std::move(pair)),
-        description_("token '" + session_->token_label() + "', key '" + key_label + "'") {}
+        description_("token '" + config_.token + "', key '" + config_.key_label + "'") {}
 
   absl::StatusOr<std::string> Sign(std::string_view data) override {
     switch (scheme_) {
@@ -111,13 +141,49 @@ class Pkcs11Key final : public KeyBackend {
     }
   }
 
+  // Signs on the session, and once more on a new one when the old one is
+  // gone (a token pulled out and put back closes every session): a node
+  // whose seal is on a token seals again once the token is back, without a
+  // restart. The new session must find the same key: another token with the
+  // same labels does not sign in its place.
   absl::StatusOr<std::string> SignOnToken(CK_MECHANISM_TYPE mechanism, std::string_view input) {
-    const std::string what = "signing with " + description_;
     absl::MutexLock lock(&mu_);
+    CK_RV rv = CKR_OK;
+    if (session_ != nullptr) {
+      absl::StatusOr<std::string> signature = SignOnSession(mechanism, input, &rv);
+      if (signature.ok() || !SessionGone(rv)) return signature;
+      gone_ = rv;
+    }
+    session_.reset();  // closes it (an error if it is gone already, ignored)
+    absl::Status reopened = Reopen();
+    if (!reopened.ok()) {
+      return absl::UnavailableError("signing with " + description_ + ": " + internal::Pkcs11ReturnName(gone_) +
+                                    ": the token was removed or does not answer (" +
+                                    std::string(reopened.message()) + "); it is used again once it is back");
+    }
+    return SignOnSession(mechanism, input, &rv);
+  }
+
+  absl::Status Reopen() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ASSIGN_OR_RETURN(OpenedKey opened, OpenKeyOnToken(module_, config_));
+    ASSIGN_OR_RETURN(Pkcs11KeyPair pair, internal::ReadKeyPair(*opened.session, opened.key));
+    if (pair.public_key_der != pair_.public_key_der) {
+      return absl::FailedPreconditionError("the token now labelled '" + config_.token +
+                                           "' holds another key under '" + config_.key_label + "'");
+    }
+    session_ = std::move(opened.session);
+    key_ = opened.key;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> SignOnSession(CK_MECHANISM_TYPE mechanism, std::string_view input, CK_RV* result)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const std::string what = "signing with " + description_;
+    CK_RV& rv = *result;
     const CK_FUNCTION_LIST& fn = session_->fn();
     const CK_SESSION_HANDLE session = session_->handle();
     CK_MECHANISM m{mechanism, nullptr, 0};
-    CK_RV rv = fn.C_SignInit(session, &m, key_);
+    rv = fn.C_SignInit(session, &m, key_);
     if (rv != CKR_OK) return Pkcs11Error(rv, what);
     // PKCS#11 takes the data non-const but only reads it.
     auto* data = reinterpret_cast<CK_BYTE*>(const_cast<char*>(input.data()));
@@ -136,11 +202,15 @@ class Pkcs11Key final : public KeyBackend {
     return signature;
   }
 
+  const std::shared_ptr<Pkcs11Module> module_;
+  const TokenConfig config_;  // to open a new session: token and key labels, the PIN's source
   absl::Mutex mu_;
   // The session is used by one thread at a time: PKCS#11 sessions are not
-  // safe for concurrent operations.
-  const std::unique_ptr<Pkcs11Session> session_ ABSL_PT_GUARDED_BY(mu_);
-  const CK_OBJECT_HANDLE key_;
+  // safe for concurrent operations. Null after it was found gone and no new
+  // one could be opened.
+  std::unique_ptr<Pkcs11Session> session_ ABSL_GUARDED_BY(mu_);
+  CK_OBJECT_HANDLE key_ ABSL_GUARDED_BY(mu_);
+  CK_RV gone_ ABSL_GUARDED_BY(mu_) = CKR_OK;  // why the last session was given up
   const Scheme scheme_;
   const Pkcs11KeyPair pair_;
   const std::string description_;
@@ -186,6 +256,36 @@ absl::Status LoginUser(Pkcs11Session& session, const SecretSource& source) {
   return status;
 }
 
+absl::StatusOr<OpenedKey> OpenKeyOnToken(const std::shared_ptr<Pkcs11Module>& module, const TokenConfig& config) {
+  ASSIGN_OR_RETURN(std::optional<CK_SLOT_ID> slot, module->FindToken(config.token));
+  if (!slot.has_value()) {
+    return absl::NotFoundError("no token labelled '" + config.token + "' in PKCS#11 module '" +
+                               config.module + "'");
+  }
+  OpenedKey opened;
+  opened.slot = *slot;
+  // Signing needs no writes: a read-only session.
+  ASSIGN_OR_RETURN(opened.session, Pkcs11Session::Open(module, *slot, /*read_write=*/false, config.token));
+  RETURN_IF_ERROR(LoginUser(*opened.session, config.pin));
+
+  static constexpr CK_OBJECT_CLASS kPrivateKeyClass = CKO_PRIVATE_KEY;
+  ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> keys,
+                   opened.session->Find({internal::MakeAttribute(CKA_CLASS, kPrivateKeyClass),
+                                         internal::MakeAttribute(CKA_LABEL, config.key_label)}));
+  if (keys.empty()) {
+    return absl::NotFoundError("no private key labelled '" + config.key_label + "' on token '" +
+                               config.token + "'");
+  }
+  if (keys.size() > 1) {
+    // Signing with whichever comes first could sign with the wrong identity.
+    return absl::FailedPreconditionError(std::to_string(keys.size()) +
+                                         " private keys are labelled '" + config.key_label +
+                                         "' on token '" + config.token + "'");
+  }
+  opened.key = keys.front();
+  return opened;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KeyBackend>> OpenTokenKey(const TokenConfig& config) {
@@ -198,34 +298,10 @@ absl::StatusOr<std::unique_ptr<KeyBackend>> OpenTokenKey(const TokenConfig& conf
   RETURN_IF_ERROR(ApplyEnvironment(config));
   ASSIGN_OR_RETURN(std::shared_ptr<Pkcs11Module> module,
                    internal::LoadPkcs11Module(config.module));
-  ASSIGN_OR_RETURN(std::optional<CK_SLOT_ID> slot, module->FindToken(config.token));
-  if (!slot.has_value()) {
-    return absl::NotFoundError("no token labelled '" + config.token + "' in PKCS#11 module '" +
-                               config.module + "'");
-  }
-  // Signing needs no writes: a read-only session.
-  ASSIGN_OR_RETURN(std::unique_ptr<Pkcs11Session> session,
-                   Pkcs11Session::Open(module, *slot, /*read_write=*/false, config.token));
-  RETURN_IF_ERROR(LoginUser(*session, config.pin));
-
-  static constexpr CK_OBJECT_CLASS kPrivateKeyClass = CKO_PRIVATE_KEY;
-  ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> keys,
-                   session->Find({internal::MakeAttribute(CKA_CLASS, kPrivateKeyClass),
-                                  internal::MakeAttribute(CKA_LABEL, config.key_label)}));
-  if (keys.empty()) {
-    return absl::NotFoundError("no private key labelled '" + config.key_label + "' on token '" +
-                               config.token + "'");
-  }
-  if (keys.size() > 1) {
-    // Signing with whichever comes first could sign with the wrong identity.
-    return absl::FailedPreconditionError(std::to_string(keys.size()) +
-                                         " private keys are labelled '" + config.key_label +
-                                         "' on token '" + config.token + "'");
-  }
-  ASSIGN_OR_RETURN(Pkcs11KeyPair pair, internal::ReadKeyPair(*session, keys.front()));
-  ASSIGN_OR_RETURN(Scheme scheme, PickScheme(*module, *slot, pair.algorithm, description));
-  return std::make_unique<Pkcs11Key>(std::move(session), keys.front(), scheme, std::move(pair),
-                                     config.key_label);
+  ASSIGN_OR_RETURN(OpenedKey opened, OpenKeyOnToken(module, config));
+  ASSIGN_OR_RETURN(Pkcs11KeyPair pair, internal::ReadKeyPair(*opened.session, opened.key));
+  ASSIGN_OR_RETURN(Scheme scheme, PickScheme(*module, opened.slot, pair.algorithm, description));
+  return std::make_unique<Pkcs11Key>(std::move(module), config, std::move(opened), scheme, std::move(pair));
 }
 
 }  // namespace congvan::signer

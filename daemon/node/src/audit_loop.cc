@@ -86,9 +86,9 @@ void AuditLoop::RunOnce() {
     if (*integrated == 0) break;
   }
   node_.metrics.Set("congvan_audit_log_events", {}, static_cast<double>(node_.store->LogSize()));
-  if (absl::Status s = SealHead(); !s.ok()) {
-    spdlog::error("audit log: cannot seal a tree head: {}", std::string(s.message()));
-  }
+  // A seal that cannot sign (its token pulled out) fails every round until
+  // it is back: said when it starts, once a minute, and when it works again.
+  seal_log_.Report(SealHead(), "sealing a tree head with the node's seal", node_.now());
   if (!node_.config.audit.tsa_url.empty()) {
     timestamp_log_.Report(StampHeads(), "timestamps from " + node_.config.audit.tsa_url, node_.now());
     CheckAlarm();

@@ -66,6 +66,7 @@ class AuditLoop {
   std::shared_ptr<grpc::Channel> parent_;
   uint64_t parent_size_ = 0;        // the size of our head the parent holds, as it last said
   std::string parent_head_body_;    // the body of the head it holds
+  FailureLog seal_log_;
   FailureLog timestamp_log_;
   FailureLog witness_log_;
 };
