@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "clerk/clerk.h"
 #include "congvan/v1/node.grpc.pb.h"
 
 namespace congvan::bench {
@@ -39,49 +40,12 @@ bool Await(const std::function<bool()>& done, double seconds);
 double Quantile(std::vector<double>& values, double q);
 
 // ---------------------------------------------------------------- clerks
-
-// A document ready to send: a main part of its own bytes, with a leader's
-// signature over it made before the clock starts (leaders sign on their
-// own machines; the node only verifies).
-struct PreparedDocument {
-  std::string main;
-  std::string main_sha256;
-  std::string leader_signature;
-};
-
-// `count` documents of `bytes` each, signed with the leader's key file
-// (sign.pem / sign.key of people/<login>/ in the PKI directory `person`).
-absl::StatusOr<std::vector<PreparedDocument>> PrepareDocuments(const std::string& person, size_t count, size_t bytes);
-
-// An annex streamed from a generator instead of a file: `size` bytes of a
-// fixed pseudo-random pattern, whose SHA-256 Annex() computes first.
-struct Annex {
-  uint64_t size = 0;
-  std::string sha256;
-};
-Annex MakeAnnex(uint64_t size);
-
-// A clerk's channel to their node (the profile's mutual-TLS client).
-class ClerkChannel {
- public:
-  static absl::StatusOr<std::unique_ptr<ClerkChannel>> Open(const std::string& profile_file);
-  ~ClerkChannel();
-
-  // Sends one document to `recipients`; returns its message id.
-  absl::StatusOr<std::string> Send(const std::vector<std::string>& recipients, const PreparedDocument& document,
-                                   const Annex* annex = nullptr);
-
-  // Watches the node's answers (ClerkService.Watch) on a thread of its own,
-  // calling `on_answer(message_id, agency, code)` for each; Open returns once
-  // the watch has started.
-  absl::Status StartWatch(std::function<void(const v1::AnswerEvent&)> on_answer);
-  void StopWatch();
-
- private:
-  struct Impl;
-  explicit ClerkChannel(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
-};
+// tests/clerk/clerk.h: documents signed ahead, annexes, the clerk's channel.
+using testing::Annex;
+using testing::ClerkChannel;
+using testing::MakeAnnex;
+using testing::PreparedDocument;
+using testing::PrepareDocuments;
 
 // ---------------------------------------------------------------- sections
 
