@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "congvan/signer/certificate.h"
@@ -22,16 +23,13 @@ using ::congvan::testing::WriteTestFile;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
-TEST(Pkcs11TokenRemoved, SigningFailsWhileTheTokenIsOutAndWorksAgainOnceItIsBack) {
-  // SoftHSM2 reads SOFTHSM2_CONF once per process, at its first C_Initialize:
-  // the token directory lives as long as the process, for the other tests of
-  // the binary that may find SoftHSM2 initialised with it (under ctest each
-  // test has a process of its own).
-  static const TempDir& home = *new TempDir;
+// The scenario, in a process of its own (below).
+void PullOutAndPutBack() {
+  static const TempDir home;
   std::filesystem::create_directories(home.File("tokens"));
   WriteTestFile(home.File("softhsm2.conf"),
                 "directories.tokendir = " + home.File("tokens") + "\nobjectstore.backend = file\nlog.level = ERROR\n");
-  setenv("SOFTHSM2_CONF", home.File("softhsm2.conf").c_str(), /*overwrite=*/0);
+  setenv("SOFTHSM2_CONF", home.File("softhsm2.conf").c_str(), /*overwrite=*/1);
   setenv("CONGVAN_PKCS11_SHIM_REMOVED", home.File("removed").c_str(), /*overwrite=*/1);
   TokenProvisioning provisioning;
   provisioning.module = PKCS11_SHIM_MODULE;
@@ -65,6 +63,20 @@ TEST(Pkcs11TokenRemoved, SigningFailsWhileTheTokenIsOutAndWorksAgainOnceItIsBack
   ASSERT_OK_AND_ASSIGN(const std::string signature, key->Sign("sau khi cắm lại"));
   EXPECT_FALSE(signature.empty());
   EXPECT_OK(key->Sign("lần nữa"));
+}
+
+// SoftHSM2 reads SOFTHSM2_CONF once per process, at its first C_Initialize,
+// and the module's sessions are the process's: the scenario runs in a fresh
+// process (gtest re-executes the binary for it), so that neither this test
+// nor the other token tests of the binary see the other's token directory.
+TEST(Pkcs11TokenRemoved, SigningFailsWhileTheTokenIsOutAndWorksAgainOnceItIsBack) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        PullOutAndPutBack();
+        std::exit(::testing::Test::HasFailure() ? 1 : 0);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 }  // namespace
