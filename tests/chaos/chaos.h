@@ -34,6 +34,9 @@ struct Options {
   int evidence_sample = 40;   // documents exported and verified
   double settle_seconds = 300;  // the longest wait for every receipt
   uint64_t seed = 0;
+  // After the chaos, this many issued documents are sent a second time, as
+  // a clerk who retried a failed Send would: the checks must find them.
+  int send_twice = 0;
 };
 
 // Who is who at one agency of the topology.
@@ -57,6 +60,7 @@ struct Document {
   enum class State { kUnsent, kIssued, kAmbiguous, kNotIssued } state = State::kUnsent;
   std::string message_id;
   int ambiguous_sends = 0;  // Sends that failed after the stream started
+  std::vector<std::string> second_ids;  // --send-twice: what the second Send issued
 };
 
 // The sample topology with an auditor at every agency (Export and the log
@@ -106,8 +110,6 @@ struct Run {
   std::map<std::string, std::unique_ptr<testing::ClerkChannel>> auditors;  // by agency
   std::map<std::string, std::unique_ptr<LogReader>> logs;                  // by agency
   std::unique_ptr<signer::TrustStore> trust;
-  // The sender's Track of each issued document once it settled.
-  std::map<int, v1::TrackResponse> tracks;
   Report report;
   const Agency& AgencyOf(const std::string& id) const;
 };
@@ -122,7 +124,7 @@ void SendAll(Run& run, const std::vector<Document*>& todo, int threads, double s
 // logs show issued; the others become kNotIssued.
 void ResolveAmbiguous(Run& run, absl::Time chaos_end);
 // Waits until every issued document's sender holds a 01 receipt of each of
-// its recipients (run.tracks); false after options.settle_seconds.
+// its recipients; false after options.settle_seconds.
 bool AwaitReceipts(Run& run);
 // The checks; each adds its failures to run.report.
 void CheckInboxes(Run& run);

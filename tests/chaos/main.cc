@@ -53,11 +53,13 @@ Options ParseFlags(int argc, char** argv) {
       o.send_seconds = std::stod(value());
     } else if (flag == "--evidence") {
       o.evidence_sample = std::stoi(value());
+    } else if (flag == "--send-twice") {
+      o.send_twice = std::stoi(value());
     } else if (flag == "--seed") {
       o.seed = std::stoull(value());
     } else {
       std::fprintf(stderr, "usage: congvan_chaos [--quick] [--documents N] [--kills K] [--cuts C] [--seconds S] "
-                           "[--evidence M] [--seed S]\n");
+                           "[--evidence M] [--seed S] [--send-twice K]\n");
       std::exit(2);
     }
   }
@@ -83,7 +85,24 @@ std::vector<Document*> Select(Run& run, const std::function<bool(const Document&
 
 }  // namespace
 
+// --send-twice: the same leader-signed documents sent again. Today's node
+// issues each again, under a new message id and number.
+void SendTwice(Run& run) {
+  int done = 0;
+  for (Document& d : run.documents) {
+    if (done == run.options.send_twice) break;
+    if (d.state != Document::State::kIssued) continue;
+    const congvan::testing::Annex* annex = d.annex_bytes == 0 ? nullptr : &run.annexes.at(d.annex_bytes);
+    absl::StatusOr<std::string> again = run.clerks.at(d.sender)->Send(d.recipients, d.prepared, annex);
+    std::printf("chaos: document #%d (%s) sent a second time on purpose: %s\n", d.index, d.message_id.c_str(),
+                again.ok() ? ("issued again as " + *again).c_str() : again.status().ToString().c_str());
+    if (again.ok()) d.second_ids.push_back(*again);
+    ++done;
+  }
+}
+
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const auto wall = Clock::now();
   Run run;
   run.options = ParseFlags(argc, argv);
@@ -144,6 +163,7 @@ int main(int argc, char** argv) {
     SendAll(run, again, run.options.clerks, 0);
     last_send = absl::Now();
   }
+  SendTwice(run);
   const bool settled = AwaitReceipts(run);
   run.report.converge_s = Since(chaos_end);
   std::printf("chaos: %s after %.1f s\n", settled ? "every receipt is back" : "NOT settled", run.report.converge_s);

@@ -83,22 +83,23 @@ void ResolveAmbiguous(Run& run, absl::Time chaos_end) {
 }
 
 bool AwaitReceipts(Run& run) {
-  std::vector<Document*> pending;
+  // (document, message id): the documents issued, and what --send-twice issued again.
+  std::vector<std::pair<Document*, std::string>> pending;
   for (Document& d : run.documents) {
-    if (d.state == Document::State::kIssued) pending.push_back(&d);
+    if (d.state == Document::State::kIssued) pending.push_back({&d, d.message_id});
+    for (const std::string& id : d.second_ids) pending.push_back({&d, id});
   }
   const auto start = Clock::now();
   while (true) {
     std::vector<std::optional<v1::TrackResponse>> answers(pending.size());
     ParallelFor(pending.size(), 4, [&](size_t i) {
-      absl::StatusOr<v1::TrackResponse> track = TrackAt(*run.clerks.at(pending[i]->sender), pending[i]->message_id);
-      if (track.ok() && MissingReceipts(*pending[i], *track).empty()) answers[i] = *std::move(track);
+      const Document& d = *pending[i].first;
+      absl::StatusOr<v1::TrackResponse> track = TrackAt(*run.clerks.at(d.sender), pending[i].second);
+      if (track.ok() && MissingReceipts(d, *track).empty()) answers[i] = *std::move(track);
     });
-    std::vector<Document*> still;
+    std::vector<std::pair<Document*, std::string>> still;
     for (size_t i = 0; i < pending.size(); ++i) {
-      if (answers[i].has_value()) {
-        run.tracks[pending[i]->index] = *std::move(answers[i]);
-      } else {
+      if (!answers[i].has_value()) {
         still.push_back(pending[i]);
       }
     }
@@ -107,8 +108,8 @@ bool AwaitReceipts(Run& run) {
     if (Since(start) > run.options.settle_seconds) {
       run.report.Fail("settle", std::to_string(pending.size()) + " documents still miss receipts after " +
                                     std::to_string(static_cast<int>(run.options.settle_seconds)) +
-                                    " s, e.g. #" + std::to_string(pending.front()->index) + " " +
-                                    pending.front()->message_id + " from " + pending.front()->sender);
+                                    " s, e.g. #" + std::to_string(pending.front().first->index) + " " +
+                                    pending.front().second + " from " + pending.front().first->sender);
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
