@@ -109,6 +109,15 @@ class CaTest : public ::testing::Test {
     leaf_key_ = new GeneratedKey(*std::move(leaf_key));
   }
 
+  // What SetUpTestSuite made, so that LeakSanitizer finds no leak of ours.
+  static void TearDownTestSuite() {
+    delete root_;
+    delete issuing_;
+    delete leaf_key_;
+    root_ = issuing_ = nullptr;
+    leaf_key_ = nullptr;
+  }
+
   void SetUp() override { ASSERT_NE(issuing_, nullptr) << "SetUpTestSuite failed"; }
 
   static CertificateRequest Request(CertificateProfile profile) {
