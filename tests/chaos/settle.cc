@@ -27,11 +27,14 @@ void ResolveAmbiguous(Run& run, absl::Time chaos_end) {
     // Whatever a Send committed before it failed is an ISSUED event in the
     // sender's log, logged in the same write. The node integrates its
     // pending events into the tree every second (tree_head_interval) and
-    // then seals a head: a head sealed 2 s after the chaos covers every
-    // commit of the sending. A log that stays quiet for 20 s had nothing
-    // pending (a pending event makes a new head within a round).
+    // then seals a head: a head sealed 2 s after the last Send covers every
+    // commit of the sending. A log whose size stays the same for 3 s (three
+    // rounds) had nothing pending either: a pending event makes a new head
+    // within a round. 20 s at most.
     LogReader& log = *run.logs.at(sender);
     const auto waited = Clock::now();
+    uint64_t quiet_size = 0;
+    auto quiet_since = Clock::now();
     while (true) {
       if (absl::Status s = log.Update(); !s.ok()) {
         run.report.Fail("log", sender + ": " + s.ToString());
@@ -41,6 +44,12 @@ void ResolveAmbiguous(Run& run, absl::Time chaos_end) {
       std::string error;
       if (absl::ParseTime(absl::RFC3339_full, log.head().time(), &sealed, &error) &&
           sealed >= chaos_end + absl::Seconds(2)) {
+        break;
+      }
+      if (log.head().tree_size() != quiet_size) {
+        quiet_size = log.head().tree_size();
+        quiet_since = Clock::now();
+      } else if (Since(quiet_since) >= 3 && absl::Now() >= chaos_end + absl::Seconds(3)) {
         break;
       }
       if (Since(waited) > 20) break;
