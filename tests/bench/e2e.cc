@@ -3,8 +3,14 @@
 // stored and answered it. Throughput with every sender busy, then latency
 // at half that rate, each document's clock started at its planned send
 // time (so a stalled node cannot hide its queue from the percentiles).
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -17,6 +23,37 @@ namespace {
 using testing::Cluster;
 using testing::ClusterOptions;
 using testing::MetricValue;
+
+// CPU time (user + system) a process has used so far, in seconds; -1 if
+// unreadable. Unlike wall time, it holds on a machine shared with others.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return -1;
+  // Fields after the command (which may hold spaces): state is field 3,
+  // utime and stime are fields 14 and 15.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::string Fixed(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", value);
+  return text;
+}
+
+double OwnCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // The documents signed ahead and sent in turn: their contents differ, and
 // the node's cost does not depend on which one it gets.
@@ -124,6 +161,8 @@ json EndToEnd(const BenchOptions& options, Pair& pair, const json& ceilings, int
                                        Counter(cluster, kSender, "congvan_signatures_total{operation=\"verified\"}") +
                                            Counter(cluster, kReceiver,
                                                    "congvan_signatures_total{operation=\"verified\"}")};
+  const double cpu_before[3] = {CpuSeconds(cluster.Pid(kSender)), CpuSeconds(cluster.Pid(kReceiver)),
+                                OwnCpuSeconds()};
   std::atomic<size_t> next{0};
   const Clock::time_point start = Clock::now();
   {
@@ -143,6 +182,11 @@ json EndToEnd(const BenchOptions& options, Pair& pair, const json& ceilings, int
   const bool all = AwaitReceipts(completions, n, 120);
   const double seconds = std::chrono::duration<double>(completions.Last() - start).count();
   const double docs_per_s = all ? static_cast<double>(n) / seconds : 0;
+  // What each process spent per document, measured: what the cost model
+  // below leaves out shows as the gap between the two.
+  const double cpu_ms[3] = {(CpuSeconds(cluster.Pid(kSender)) - cpu_before[0]) * 1e3 / static_cast<double>(n),
+                            (CpuSeconds(cluster.Pid(kReceiver)) - cpu_before[1]) * 1e3 / static_cast<double>(n),
+                            (OwnCpuSeconds() - cpu_before[2]) * 1e3 / static_cast<double>(n)};
   std::vector<double> loaded = completions.LatenciesMs();
   const double signatures_made = (Counter(cluster, kSender, "congvan_signatures_total{operation=\"made\"}") +
                                   Counter(cluster, kReceiver, "congvan_signatures_total{operation=\"made\"}") -
@@ -209,6 +253,13 @@ json EndToEnd(const BenchOptions& options, Pair& pair, const json& ceilings, int
                        {"disk_bound_docs_per_s", disk_bound},
                        {"ceiling_docs_per_s", ceiling}};
   out["ratio_to_ceiling"] = docs_per_s / ceiling;
+  const double node_cpu_ms = cpu_ms[0] + cpu_ms[1];
+  const double cores = static_cast<double>(std::max(1u, std::thread::hardware_concurrency()));
+  out["cpu_ms_per_doc"] = {{"sender", cpu_ms[0]},
+                           {"receiver", cpu_ms[1]},
+                           {"clerks", cpu_ms[2]},
+                           {"model", cpu_seconds * 1e3 * cores},
+                           {"nodes_bound_docs_per_s", cores * 1e3 / node_cpu_ms}};
   if (!all) out["error"] = "not every receipt arrived in 120 s";
   if (failed) out["error"] = "a send failed (stderr)";
 
@@ -220,6 +271,9 @@ json EndToEnd(const BenchOptions& options, Pair& pair, const json& ceilings, int
   Row(section, "ceiling (model)", ceiling, "docs/s",
       "cpu " + std::to_string(static_cast<int>(cpu_bound)) + ", disk " + std::to_string(static_cast<int>(disk_bound)));
   Row(section, "ratio to ceiling", out["ratio_to_ceiling"], "");
+  Row(section, "CPU per doc, nodes", node_cpu_ms, "ms",
+      "measured: sender " + Fixed(cpu_ms[0]) + ", receiver " + Fixed(cpu_ms[1]) + ", clerks " + Fixed(cpu_ms[2]) +
+          "; the model counts " + Fixed(cpu_seconds * 1e3 * cores));
   return out;
 }
 

@@ -26,6 +26,12 @@ constexpr int kMaxReconnectBackoffMs = 5'000;
 // connection that is not up yet.
 constexpr auto kConnectWindow = std::chrono::seconds(5);
 constexpr absl::Duration kIdlePoll = absl::Milliseconds(500);
+// With every stream taken, how long a pass may wait for one to free before
+// new entries (perhaps to an idle hop) are looked at anyway. Each pass
+// walks the due index past what waits, and past the tombstones of what was
+// delivered since the last flush: under load, thousands of keys. Without
+// the pause every Send started such a pass.
+constexpr absl::Duration kSaturatedPause = absl::Milliseconds(20);
 
 absl::Status FromGrpc(const grpc::Status& status, const std::string& peer) {
   if (status.ok()) return absl::OkStatus();
@@ -97,6 +103,12 @@ void DeliveryLoop::Wake() {
   woken_ = true;
 }
 
+void DeliveryLoop::StreamFreed() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+  stream_freed_ = true;
+}
+
 void DeliveryLoop::SetPeriodic(absl::Duration interval, std::function<void()> task) {
   periodic_interval_ = interval;
   periodic_ = std::move(task);
@@ -108,8 +120,13 @@ void DeliveryLoop::Loop() {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return woken_ || stopping_; };
       mu_.AwaitWithTimeout(absl::Condition(&ready), kIdlePoll);
+      if (saturated_) {
+        auto freed = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stream_freed_ || stopping_; };
+        mu_.AwaitWithTimeout(absl::Condition(&freed), kSaturatedPause);
+      }
       if (stopping_) return;
       woken_ = false;
+      stream_freed_ = false;
     }
     if (auto reloaded = node_.trust->ReloadIfChanged(); !reloaded.ok()) {
       // The last good anchors and CRLs stay in force until the files are fixed.
@@ -117,9 +134,14 @@ void DeliveryLoop::Loop() {
     } else if (*reloaded) {
       spdlog::info("trust anchors and CRLs reloaded");
     }
-    auto listed = Dispatch();
+    bool saturated = false;
+    auto listed = Dispatch(&saturated);
     if (!listed.ok()) {
       spdlog::warn("cannot list the due deliveries: {}", std::string(listed.status().message()));
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      saturated_ = saturated;
     }
     if (node_.now() >= next_probe_) {
       ProbeFailed();
@@ -373,9 +395,9 @@ int DeliveryLoop::StreamsFor(const std::string& peer) {
   return up ? kStreamsPerPeer : 1;
 }
 
-absl::StatusOr<size_t> DeliveryLoop::Dispatch() {
-  std::set<std::string> in_flight;
-  std::map<std::string, int> busy;
+absl::StatusOr<size_t> DeliveryLoop::Dispatch(bool* saturated) {
+  std::set<std::string, std::less<>> in_flight;
+  std::map<std::string, int, std::less<>> busy;
   int free_workers = kWorkers;
   {
     absl::MutexLock lock(&work_mu_);
@@ -384,24 +406,33 @@ absl::StatusOr<size_t> DeliveryLoop::Dispatch() {
     for (const auto& [id, held] : held_) {
       if (held.until > now) in_flight.insert(id);
     }
-    busy = busy_peers_;
+    busy.insert(busy_peers_.begin(), busy_peers_.end());
     for (const auto& [peer, batches] : busy_peers_) free_workers -= batches;
   }
   // Every worker has a batch: what is due goes when one is done (it wakes
   // the loop). Under load this is most passes, and each would otherwise
   // read a backlog it cannot send.
-  if (free_workers <= 0) return 0;
+  if (free_workers <= 0) {
+    *saturated = true;
+    return 0;
+  }
   // What is in flight is not read again, nor what no free stream could
   // carry now: each hop's free streams take up to kPeerBatch entries each.
-  std::map<std::string, int> streams;
-  std::map<std::string, size_t> taken;
+  std::map<std::string, int, std::less<>> streams;
+  std::map<std::string, size_t, std::less<>> taken;
   const size_t capacity = std::min(kListLimit, static_cast<size_t>(free_workers) * kPeerBatch);
-  auto wanted = [&](const std::string& peer) {
-    auto [known, fresh] = streams.try_emplace(peer, 0);
-    if (fresh) known->second = StreamsFor(peer);
-    const int free = std::min(known->second - busy[peer], free_workers);
-    size_t& count = taken[peer];
-    if (free <= 0 || count >= static_cast<size_t>(free) * kPeerBatch) return false;
+  auto wanted = [&](std::string_view peer) {
+    auto known = streams.find(peer);
+    if (known == streams.end()) known = streams.emplace(std::string(peer), StreamsFor(std::string(peer))).first;
+    auto busy_now = busy.find(peer);
+    const int free = std::min(known->second - (busy_now == busy.end() ? 0 : busy_now->second), free_workers);
+    auto counted = taken.find(peer);
+    if (counted == taken.end()) counted = taken.emplace(std::string(peer), 0).first;
+    size_t& count = counted->second;
+    if (free <= 0 || count >= static_cast<size_t>(free) * kPeerBatch) {
+      *saturated = true;
+      return false;
+    }
     ++count;
     return true;
   };
@@ -472,7 +503,7 @@ void DeliveryLoop::Work() {
       absl::MutexLock lock(&work_mu_);
       if (--busy_peers_[batch.peer] <= 0) busy_peers_.erase(batch.peer);
     }
-    Wake();  // a stream to the hop is free: its further entries, if due, go now
+    StreamFreed();  // its hop's further entries, if due, go now
   }
 }
 

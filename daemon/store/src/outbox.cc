@@ -85,8 +85,8 @@ absl::Status Store::Enqueue(const std::vector<NewOutboxEntry>& entries) {
 }
 
 absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t limit,
-                                                        const std::set<std::string>& skip,
-                                                        const std::function<bool(const std::string&)>& wanted) {
+                                                        const std::set<std::string, std::less<>>& skip,
+                                                        const std::function<bool(std::string_view)>& wanted) {
   StoreState& s = *state_;
   // One snapshot for the index and the entries: an entry moved or removed
   // meanwhile is seen in one state, never two.
@@ -104,10 +104,14 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t l
   std::vector<OutboxEntry> due;
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro, s.outbox));
   for (it->Seek("d"); it->Valid() && due.size() < limit; it->Next()) {
-    std::string entry_id = it->key().ToString().substr(internal::kDueKeyHeader);
-    if (skip.count(entry_id) != 0) continue;
+    // Most keys are passed over under load: they are looked at in place.
+    const rocksdb::Slice key = it->key();
+    if (key.size() <= internal::kDueKeyHeader) return absl::DataLossError("unreadable outbox due index key");
+    const std::string_view id(key.data() + internal::kDueKeyHeader, key.size() - internal::kDueKeyHeader);
+    if (skip.find(id) != skip.end()) continue;
     // An entry for a hop not wanted now is passed over unread.
-    if (wanted && !wanted(std::string(internal::PeerOfEntry(entry_id)))) continue;
+    if (wanted && !wanted(internal::PeerOfEntry(id))) continue;
+    std::string entry_id(id);
     OutboxRecord r;
     ASSIGN_OR_RETURN(bool found, s.GetRecord(s.outbox, internal::EntryKey(entry_id), r, snapshot));
     if (found && r.state() == OutboxRecord::STATE_PENDING) due.push_back(internal::ToEntry(std::move(entry_id), r));

@@ -59,8 +59,8 @@ TEST(StoreOutbox, ListsOnlyTheHopsTheDispatcherWantsAndAsksOncePerCandidate) {
   std::vector<std::string> asked;
   int free_taken = 0;
   // The dispatcher: the "busy" hop has no free stream, "free" takes two.
-  auto wanted = [&](const std::string& peer) {
-    asked.push_back(peer);
+  auto wanted = [&](std::string_view peer) {
+    asked.emplace_back(peer);
     return peer == "free" && free_taken++ < 2;
   };
   ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(100), 10, {}, wanted));
@@ -70,7 +70,7 @@ TEST(StoreOutbox, ListsOnlyTheHopsTheDispatcherWantsAndAsksOncePerCandidate) {
   // Every due entry is asked about once, in due order; the ones refused do
   // not count towards the limit.
   EXPECT_THAT(asked, ElementsAre("busy", "free", "busy", "free", "free"));
-  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> one, store->ListDue(T(100), 1, {}, [](const std::string& peer) {
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> one, store->ListDue(T(100), 1, {}, [](std::string_view peer) {
     return peer == "free";
   }));
   EXPECT_THAT(Peers(one), ElementsAre("free"));

@@ -58,7 +58,10 @@ class DeliveryLoop {
  private:
   // Hands what is due now to the workers, skipping hops and entries in
   // flight; returns how many entries were listed (kListLimit: maybe more).
-  absl::StatusOr<size_t> Dispatch();
+  // Sets `saturated` when due entries were left for want of a free stream.
+  absl::StatusOr<size_t> Dispatch(bool* saturated);
+  // A worker finished a batch: a stream is free (wakes the loop).
+  void StreamFreed();
   // How many batches to `peer` may be in flight: kStreamsPerPeer when its
   // channel is connected, else 1.
   int StreamsFor(const std::string& peer);
@@ -95,6 +98,10 @@ class DeliveryLoop {
   absl::Mutex mu_;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The last pass left due entries for want of streams: until one frees,
+  // new entries (a wake) need not start a pass at once.
+  bool saturated_ ABSL_GUARDED_BY(mu_) = false;
+  bool stream_freed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time next_probe_ = absl::InfinitePast();  // loop thread only
   absl::Duration periodic_interval_ = absl::InfiniteDuration();
   std::function<void()> periodic_;
@@ -109,7 +116,7 @@ class DeliveryLoop {
   absl::Mutex work_mu_;
   std::deque<PeerBatch> queue_ ABSL_GUARDED_BY(work_mu_);
   std::map<std::string, int> busy_peers_ ABSL_GUARDED_BY(work_mu_);  // batches in flight, by hop
-  std::set<std::string> in_flight_ ABSL_GUARDED_BY(work_mu_);  // entry ids
+  std::set<std::string, std::less<>> in_flight_ ABSL_GUARDED_BY(work_mu_);  // entry ids
   // Entries whose outcome the store could not record (a full disk): still
   // due in the store, held back here until the time given, so that they
   // are not delivered again in a loop. Lost at a restart, which is safe:

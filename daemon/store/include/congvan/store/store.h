@@ -218,8 +218,8 @@ class Store {
   // hop `wanted` (when given) refuses: it is asked once per candidate, in
   // order, and lets a dispatcher read only what its free streams can carry.
   [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListDue(
-      absl::Time now, size_t limit, const std::set<std::string>& skip = {},
-      const std::function<bool(const std::string& peer)>& wanted = nullptr);
+      absl::Time now, size_t limit, const std::set<std::string, std::less<>>& skip = {},
+      const std::function<bool(std::string_view peer)>& wanted = nullptr);
   // Every entry (pending or failed) of a message.
   [[nodiscard]] absl::StatusOr<std::vector<OutboxEntry>> ListOutbox(const std::string& message_id);
   // The hop accepted: removes the entry, stores the receipts it answered
