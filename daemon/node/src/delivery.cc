@@ -412,15 +412,13 @@ absl::StatusOr<size_t> DeliveryLoop::Dispatch(bool* saturated) {
   // Every worker has a batch: what is due goes when one is done (it wakes
   // the loop). Under load this is most passes, and each would otherwise
   // read a backlog it cannot send.
-  if (free_workers <= 0) {
-    *saturated = true;
-    return 0;
-  }
+  if (free_workers <= 0) return 0;
   // What is in flight is not read again, nor what no free stream could
   // carry now: each hop's free streams take up to kPeerBatch entries each.
   std::map<std::string, int, std::less<>> streams;
   std::map<std::string, size_t, std::less<>> taken;
   const size_t capacity = std::min(kListLimit, static_cast<size_t>(free_workers) * kPeerBatch);
+  size_t refused = 0;
   auto wanted = [&](std::string_view peer) {
     auto known = streams.find(peer);
     if (known == streams.end()) known = streams.emplace(std::string(peer), StreamsFor(std::string(peer))).first;
@@ -430,7 +428,7 @@ absl::StatusOr<size_t> DeliveryLoop::Dispatch(bool* saturated) {
     if (counted == taken.end()) counted = taken.emplace(std::string(peer), 0).first;
     size_t& count = counted->second;
     if (free <= 0 || count >= static_cast<size_t>(free) * kPeerBatch) {
-      *saturated = true;
+      ++refused;
       return false;
     }
     ++count;
@@ -438,6 +436,10 @@ absl::StatusOr<size_t> DeliveryLoop::Dispatch(bool* saturated) {
   };
   ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due,
                    node_.store->ListDue(node_.now(), capacity, in_flight, wanted));
+  // The walk was long (a backlog waiting for streams): the next ones wait a
+  // little for a stream to free. A few entries held back (one to a hop that
+  // is down) cost nothing to walk past and delay nobody.
+  *saturated = refused >= kPeerBatch;
   absl::MutexLock lock(&work_mu_);
   // Each hop's due entries, dealt round-robin over the streams it may
   // still open: a long backlog goes out in parallel, oldest first in each.

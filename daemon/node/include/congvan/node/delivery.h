@@ -58,7 +58,8 @@ class DeliveryLoop {
  private:
   // Hands what is due now to the workers, skipping hops and entries in
   // flight; returns how many entries were listed (kListLimit: maybe more).
-  // Sets `saturated` when due entries were left for want of a free stream.
+  // Sets `saturated` when it walked past a backlog (kPeerBatch or more due
+  // entries) left for want of a free stream.
   absl::StatusOr<size_t> Dispatch(bool* saturated);
   // A worker finished a batch: a stream is free (wakes the loop).
   void StreamFreed();
