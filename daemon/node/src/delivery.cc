@@ -415,23 +415,23 @@ absl::StatusOr<size_t> DeliveryLoop::Dispatch(bool* saturated) {
   if (free_workers <= 0) return 0;
   // What is in flight is not read again, nor what no free stream could
   // carry now: each hop's free streams take up to kPeerBatch entries each.
-  std::map<std::string, int, std::less<>> streams;
-  std::map<std::string, size_t, std::less<>> taken;
+  struct Hop {
+    int streams = 0;   // StreamsFor, asked once per pass
+    size_t taken = 0;  // entries listed for it in this pass
+  };
+  std::map<std::string, Hop, std::less<>> hops;
   const size_t capacity = std::min(kListLimit, static_cast<size_t>(free_workers) * kPeerBatch);
   size_t refused = 0;
   auto wanted = [&](std::string_view peer) {
-    auto known = streams.find(peer);
-    if (known == streams.end()) known = streams.emplace(std::string(peer), StreamsFor(std::string(peer))).first;
+    auto hop = hops.find(peer);
+    if (hop == hops.end()) hop = hops.emplace(std::string(peer), Hop{StreamsFor(std::string(peer))}).first;
     auto busy_now = busy.find(peer);
-    const int free = std::min(known->second - (busy_now == busy.end() ? 0 : busy_now->second), free_workers);
-    auto counted = taken.find(peer);
-    if (counted == taken.end()) counted = taken.emplace(std::string(peer), 0).first;
-    size_t& count = counted->second;
-    if (free <= 0 || count >= static_cast<size_t>(free) * kPeerBatch) {
+    const int free = std::min(hop->second.streams - (busy_now == busy.end() ? 0 : busy_now->second), free_workers);
+    if (free <= 0 || hop->second.taken >= static_cast<size_t>(free) * kPeerBatch) {
       ++refused;
       return false;
     }
-    ++count;
+    ++hop->second.taken;
     return true;
   };
   ASSIGN_OR_RETURN(std::vector<store::OutboxEntry> due,
@@ -447,7 +447,7 @@ absl::StatusOr<size_t> DeliveryLoop::Dispatch(bool* saturated) {
   for (store::OutboxEntry& entry : due) {
     if (in_flight_.count(entry.id) != 0) continue;
     auto busy = busy_peers_.find(entry.peer);
-    const int free = streams[entry.peer] - (busy == busy_peers_.end() ? 0 : busy->second);
+    const int free = hops[entry.peer].streams - (busy == busy_peers_.end() ? 0 : busy->second);
     if (free <= 0) continue;
     std::vector<PeerBatch>& batches = by_peer[entry.peer];
     if (batches.empty()) batches.resize(static_cast<size_t>(free), PeerBatch{entry.peer, {}});
