@@ -18,7 +18,12 @@ absl::StatusOr<v1::LoggedTreeHead> LogReader::HeadAt(uint64_t size) {
   v1::TreeHeadRequest request;
   request.set_tree_size(size);
   v1::LoggedTreeHead logged;
-  const grpc::Status status = client.audit().GetTreeHead(client.UnaryContext().get(), request, &logged);
+  // The node may have been killed and restarted since this channel last
+  // connected: wait (within the call's deadline) for it to reconnect rather
+  // than fail on the channel's back-off.
+  std::unique_ptr<grpc::ClientContext> context = client.UnaryContext();
+  context->set_wait_for_ready(true);
+  const grpc::Status status = client.audit().GetTreeHead(context.get(), request, &logged);
   if (!status.ok()) return Failed(status, "GetTreeHead(" + std::to_string(size) + ")");
   ASSIGN_OR_RETURN(audit::VerifiedTreeHead verified, audit::VerifyTreeHead(logged.head(), trust_, absl::Now()));
   if (size != 0 && verified.body.tree_size() != size) {
