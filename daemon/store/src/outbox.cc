@@ -88,6 +88,16 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t l
                                                         const std::set<std::string, std::less<>>& skip,
                                                         const std::function<bool(std::string_view)>& wanted) {
   StoreState& s = *state_;
+  // What was due and delivered before lies below the floor, as tombstones.
+  // Read before the snapshot: a commit this walk cannot see lowers the
+  // floor after this read, and so keeps the walk from raising it.
+  std::string floor;
+  uint64_t lowerings = 0;
+  {
+    absl::MutexLock lock(&s.due_mu);
+    floor = s.due_floor;
+    lowerings = s.due_lowerings;
+  }
   // One snapshot for the index and the entries: an entry moved or removed
   // meanwhile is seen in one state, never two.
   const rocksdb::Snapshot* snapshot = s.db->GetSnapshot();
@@ -103,7 +113,11 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t l
   ro.iterate_upper_bound = &upper_slice;
   std::vector<OutboxEntry> due;
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro, s.outbox));
-  for (it->Seek("d"); it->Valid() && due.size() < limit; it->Next()) {
+  it->Seek(floor);
+  // The first key met (skipped or not) is where the next walk may begin;
+  // none: every live due key is later than `now`, at or above `upper`.
+  std::string first = it->Valid() ? it->key().ToString() : upper;
+  for (; it->Valid() && due.size() < limit; it->Next()) {
     // Most keys are passed over under load: they are looked at in place.
     const rocksdb::Slice key = it->key();
     if (key.size() <= internal::kDueKeyHeader) return absl::DataLossError("unreadable outbox due index key");
@@ -117,6 +131,10 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t l
     if (found && r.state() == OutboxRecord::STATE_PENDING) due.push_back(internal::ToEntry(std::move(entry_id), r));
   }
   RETURN_IF_ERROR(internal::FromRocks(it->status(), "listing the outbox"));
+  {
+    absl::MutexLock lock(&s.due_mu);
+    if (s.due_lowerings == lowerings && first > s.due_floor) s.due_floor = std::move(first);
+  }
   return due;
 }
 

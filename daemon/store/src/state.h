@@ -107,6 +107,17 @@ struct StoreState {
   audit::MerkleFrontier frontier ABSL_GUARDED_BY(log_mu);
   LogDamage log_damage;  // set by Open, then read-only
 
+  // The outbox's due index (outbox.cc): a key at or below every due key
+  // that may be live, where ListDue seeks instead of the index's start.
+  // From the start, each walk passed over the tombstone of every entry
+  // delivered since the last compaction: under load, thousands per pass.
+  // Commit lowers it, once the batch is written, to the least due key the
+  // batch puts; a walk raises it to the first key it met, unless a commit
+  // lowered it while the walk ran (due_lowerings changed).
+  absl::Mutex due_mu;
+  std::string due_floor ABSL_GUARDED_BY(due_mu) = "d";
+  uint64_t due_lowerings ABSL_GUARDED_BY(due_mu) = 0;
+
   // Store::Probe (operations.cc).
   absl::Mutex probe_mu;
   uint64_t probes ABSL_GUARDED_BY(probe_mu) = 0;
@@ -123,6 +134,8 @@ struct StoreState {
   [[nodiscard]] absl::Status Written(const rocksdb::Status& s, std::string_view what) const;
   // One state change: the batch, written atomically with the WAL synced.
   [[nodiscard]] absl::Status Commit(rocksdb::WriteBatch& batch, std::string_view what);
+  // Lowers due_floor to the least due key `batch` puts, if below it.
+  void LowerDueFloor(const rocksdb::WriteBatch& batch);
   // Part data on its way: made durable by the next Commit.
   [[nodiscard]] absl::Status WriteUnsynced(rocksdb::WriteBatch& batch, std::string_view what);
   // Part data bypassing the WAL: made durable only by FlushParts.

@@ -73,7 +73,44 @@ absl::Status StoreState::Written(const rocksdb::Status& s, std::string_view what
 }
 
 absl::Status StoreState::Commit(rocksdb::WriteBatch& batch, std::string_view what) {
-  return Written(db->Write(commit_write, &batch), what);
+  RETURN_IF_ERROR(Written(db->Write(commit_write, &batch), what));
+  // After the write, never before: a walk between the two would raise the
+  // floor past a key it could not yet see.
+  LowerDueFloor(batch);
+  return absl::OkStatus();
+}
+
+void StoreState::LowerDueFloor(const rocksdb::WriteBatch& batch) {
+  if (!batch.HasPut()) return;
+  // The least key the batch puts into the outbox's due index ("d..."); the
+  // other operations are passed over.
+  class LeastDueKey : public rocksdb::WriteBatch::Handler {
+   public:
+    explicit LeastDueKey(uint32_t outbox) : outbox_(outbox) {}
+    rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice&) override {
+      if (cf == outbox_ && key.starts_with("d") && (least.empty() || key.compare(least) < 0)) least = key.ToString();
+      return rocksdb::Status::OK();
+    }
+    rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+    rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice&) override { return rocksdb::Status::OK(); }
+    rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+      return rocksdb::Status::OK();
+    }
+    rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
+      return rocksdb::Status::OK();
+    }
+    std::string least;
+
+   private:
+    uint32_t outbox_;
+  } handler(outbox->GetID());
+  // A batch that cannot be read back (it was just written) lowers the floor
+  // to the index's start: slower walks, never a key missed.
+  if (!batch.Iterate(&handler).ok()) handler.least = "d";
+  if (handler.least.empty()) return;
+  absl::MutexLock lock(&due_mu);
+  ++due_lowerings;
+  if (handler.least < due_floor) due_floor = std::move(handler.least);
 }
 
 absl::Status StoreState::WriteUnsynced(rocksdb::WriteBatch& batch, std::string_view what) {
