@@ -214,7 +214,7 @@ TEST(Routing, ARelayKilledMidRunLosesNothingAndDuplicatesNothing) {
     ASSERT_TRUE(WaitFor([&] { return AllArrived(Track(cluster, "clerk-honggai", id), 2); }, 90))
         << id << cluster.Congvan("clerk-honggai", {"track", id}).out << cluster.Log(kQuangNinh);
   }
-  for (const std::string& clerk : {"clerk-hoankiem", "clerk-cuanam"}) {
+  for (const std::string clerk : {"clerk-hoankiem", "clerk-cuanam"}) {
     nlohmann::json inbox = Json(cluster.Congvan(clerk, {"inbox", "--json"}));
     std::multiset<std::string> got;
     for (const auto& entry : inbox) got.insert(entry["message_id"].get<std::string>());
