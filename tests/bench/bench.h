@@ -5,6 +5,8 @@
 #ifndef CONGVAN_TESTS_BENCH_BENCH_H_
 #define CONGVAN_TESTS_BENCH_BENCH_H_
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -36,6 +38,11 @@ double Since(Clock::time_point start);
 // Polls `done` every 2 ms (fine enough for timings) for up to `seconds`;
 // returns its last answer.
 bool Await(const std::function<bool()>& done, double seconds);
+// CPU time (user + system) a process has used so far, in seconds; -1 if
+// unreadable. Unlike wall time, it holds on a machine shared with others.
+double CpuSeconds(pid_t pid);
+// `value` with two decimals.
+std::string Fixed(double value);
 // The q-quantile (0..1) of `values` (sorted in place).
 double Quantile(std::vector<double>& values, double q);
 

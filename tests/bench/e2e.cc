@@ -24,30 +24,6 @@ using testing::Cluster;
 using testing::ClusterOptions;
 using testing::MetricValue;
 
-// CPU time (user + system) a process has used so far, in seconds; -1 if
-// unreadable. Unlike wall time, it holds on a machine shared with others.
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return -1;
-  // Fields after the command (which may hold spaces): state is field 3,
-  // utime and stime are fields 14 and 15.
-  std::istringstream rest(line.substr(line.rfind(')') + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stod(field);
-    if (i == 15) stime = std::stod(field);
-  }
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-std::string Fixed(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f", value);
-  return text;
-}
-
 double OwnCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
