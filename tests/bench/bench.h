@@ -43,6 +43,10 @@ bool Await(const std::function<bool()>& done, double seconds);
 double CpuSeconds(pid_t pid);
 // `value` with two decimals.
 std::string Fixed(double value);
+// Waits until `cpu` (CPU seconds used so far, by whatever it sums) grows by
+// less than `cores` over a second, for up to `limit` seconds; returns the
+// seconds it waited.
+double AwaitQuiet(const std::function<double()>& cpu, double cores, double limit);
 // The q-quantile (0..1) of `values` (sorted in place).
 double Quantile(std::vector<double>& values, double q);
 

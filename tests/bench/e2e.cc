@@ -194,15 +194,8 @@ json EndToEnd(const BenchOptions& options, Pair& pair, const json& ceilings, int
   // what the full-load phase left them (flushes, compactions, the audit
   // loop's last batches): under a tenth of a core for a second, or 20 s.
   completions.Clear();
-  const Clock::time_point settle_start = Clock::now();
-  for (double before = CpuSeconds(cluster.Pid(kSender)) + CpuSeconds(cluster.Pid(kReceiver));
-       Since(settle_start) < 20;) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    const double now = CpuSeconds(cluster.Pid(kSender)) + CpuSeconds(cluster.Pid(kReceiver));
-    if (now - before < 0.1) break;
-    before = now;
-  }
-  const double settle_seconds = Since(settle_start);
+  const double settle_seconds = AwaitQuiet(
+      [&] { return CpuSeconds(cluster.Pid(kSender)) + CpuSeconds(cluster.Pid(kReceiver)); }, 0.1, 20);
   const double rate = std::max(1.0, docs_per_s / 2);
   const double window = options.quick ? 3.0 : 10.0;
   const size_t paced = static_cast<size_t>(rate * window);

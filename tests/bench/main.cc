@@ -56,6 +56,18 @@ bool Await(const std::function<bool()>& done, double seconds) {
   return true;
 }
 
+double AwaitQuiet(const std::function<double()>& cpu, double cores, double limit) {
+  const Clock::time_point start = Clock::now();
+  double before = cpu();
+  while (Since(start) < limit) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    const double now = cpu();
+    if (now - before < cores) break;
+    before = now;
+  }
+  return Since(start);
+}
+
 double Quantile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

@@ -108,15 +108,7 @@ std::map<std::string, double> CpuByTier(const Cluster& cluster) {
 // its first heads, has the root's TSA stamp them and its parent witness
 // them. Returns the seconds it waited.
 double Settle(const Cluster& cluster, int cores, double limit) {
-  const Clock::time_point start = Clock::now();
-  double before = CpuByTier(cluster)["total"];
-  while (Since(start) < limit) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    const double now = CpuByTier(cluster)["total"];
-    if (now - before < 0.1 * cores) break;
-    before = now;
-  }
-  return Since(start);
+  return AwaitQuiet([&] { return CpuByTier(cluster)["total"]; }, 0.1 * cores, limit);
 }
 
 // The cores the nodes use together over `seconds`, doing nothing asked of
