@@ -57,15 +57,3 @@ function(congvan_sanitize_executables dir)
     target_link_libraries(tsan_shim_check PRIVATE congvan_tsan_absl_mutex)
   endif()
 endfunction()
-
-# Under TSan, RocksDB is linked as Debian's shared library instead of its
-# static one, so that tsan.supp can treat its uninstrumented code as it does
-# gRPC's and OpenSSL's (`called_from_lib:librocksdb.so`): its memtable and
-# block cache are published through atomics TSan cannot see. The top-level
-# CMakeLists.txt calls this once RocksDB is found.
-function(congvan_sanitize_rocksdb)
-  if(CONGVAN_SANITIZE MATCHES "thread")
-    get_target_property(shared RocksDB::rocksdb-shared IMPORTED_LOCATION_NONE)
-    set_target_properties(RocksDB::rocksdb PROPERTIES IMPORTED_LOCATION_NONE "${shared}")
-  endif()
-endfunction()
