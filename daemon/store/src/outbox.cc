@@ -69,6 +69,42 @@ void PutPending(StoreState& s, const std::string& entry_id, const OutboxRecord& 
   (void)batch.Put(s.outbox, internal::DueKey(internal::FromMicros(r.next_attempt_us()), entry_id), "");
 }
 
+// One walk of the due index, registered in StoreState::due_walks from
+// before its snapshot until it ends, so that every due key committed
+// meanwhile is noted in it (StoreState::LowerDueFloor).
+class DueWalk {
+ public:
+  explicit DueWalk(StoreState& s) : s_(s) {
+    absl::MutexLock lock(&s_.due_mu);
+    floor_ = s_.due_floor;
+    id_ = s_.next_due_walk++;
+    s_.due_walks.emplace(id_, std::string());
+  }
+  ~DueWalk() {
+    absl::MutexLock lock(&s_.due_mu);
+    s_.due_walks.erase(id_);
+  }
+  DueWalk(const DueWalk&) = delete;
+  DueWalk& operator=(const DueWalk&) = delete;
+
+  // Where the walk seeks: at or below every live due key.
+  const std::string& floor() const { return floor_; }
+
+  // Every live due key the snapshot held is at or above `first`; one
+  // committed since the walk began is at or above the least noted in it.
+  void Raise(std::string first) {
+    absl::MutexLock lock(&s_.due_mu);
+    const std::string& lowered = s_.due_walks[id_];
+    if (!lowered.empty() && lowered < first) first = lowered;
+    if (first > s_.due_floor) s_.due_floor = std::move(first);
+  }
+
+ private:
+  StoreState& s_;
+  std::string floor_;
+  uint64_t id_ = 0;
+};
+
 }  // namespace
 
 absl::Status Store::Enqueue(const std::vector<NewOutboxEntry>& entries) {
@@ -89,15 +125,9 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t l
                                                         const std::function<bool(std::string_view)>& wanted) {
   StoreState& s = *state_;
   // What was due and delivered before lies below the floor, as tombstones.
-  // Read before the snapshot: a commit this walk cannot see lowers the
-  // floor after this read, and so keeps the walk from raising it.
-  std::string floor;
-  uint64_t lowerings = 0;
-  {
-    absl::MutexLock lock(&s.due_mu);
-    floor = s.due_floor;
-    lowerings = s.due_lowerings;
-  }
+  // Read, and the walk registered, before the snapshot: a commit this walk
+  // cannot see lowers the floor after this read and is noted in the walk.
+  DueWalk walk(s);
   // One snapshot for the index and the entries: an entry moved or removed
   // meanwhile is seen in one state, never two.
   const rocksdb::Snapshot* snapshot = s.db->GetSnapshot();
@@ -113,7 +143,7 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t l
   ro.iterate_upper_bound = &upper_slice;
   std::vector<OutboxEntry> due;
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro, s.outbox));
-  it->Seek(floor);
+  it->Seek(walk.floor());
   // The first key met (skipped or not) is where the next walk may begin;
   // none: every live due key is later than `now`, at or above `upper`.
   std::string first = it->Valid() ? it->key().ToString() : upper;
@@ -131,10 +161,7 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListDue(absl::Time now, size_t l
     if (found && r.state() == OutboxRecord::STATE_PENDING) due.push_back(internal::ToEntry(std::move(entry_id), r));
   }
   RETURN_IF_ERROR(internal::FromRocks(it->status(), "listing the outbox"));
-  {
-    absl::MutexLock lock(&s.due_mu);
-    if (s.due_lowerings == lowerings && first > s.due_floor) s.due_floor = std::move(first);
-  }
+  walk.Raise(std::move(first));
   return due;
 }
 

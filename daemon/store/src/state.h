@@ -118,11 +118,14 @@ struct StoreState {
   // From the start, each walk passed over the tombstone of every entry
   // delivered since the last compaction: under load, thousands per pass.
   // Commit lowers it, once the batch is written, to the least due key the
-  // batch puts; a walk raises it to the first key it met, unless a commit
-  // lowered it while the walk ran (due_lowerings changed).
+  // batch puts, and notes that key in every walk in progress (due_walks:
+  // walk -> least due key committed since it began, empty for none). A walk
+  // raises the floor to the first key it met, or to the least key noted in
+  // it if lower: a key its snapshot may not have seen.
   absl::Mutex due_mu;
   std::string due_floor ABSL_GUARDED_BY(due_mu) = "d";
-  uint64_t due_lowerings ABSL_GUARDED_BY(due_mu) = 0;
+  std::map<uint64_t, std::string> due_walks ABSL_GUARDED_BY(due_mu);
+  uint64_t next_due_walk ABSL_GUARDED_BY(due_mu) = 0;
 
   // Store::Probe (operations.cc).
   absl::Mutex probe_mu;

@@ -109,7 +109,9 @@ void StoreState::LowerDueFloor(const rocksdb::WriteBatch& batch) {
   if (!batch.Iterate(&handler).ok()) handler.least = "d";
   if (handler.least.empty()) return;
   absl::MutexLock lock(&due_mu);
-  ++due_lowerings;
+  for (auto& [walk, lowered] : due_walks) {
+    if (lowered.empty() || handler.least < lowered) lowered = handler.least;
+  }
   if (handler.least < due_floor) due_floor = std::move(handler.least);
 }
 

@@ -135,6 +135,56 @@ TEST(StoreOutbox, AWalkPassesOverWhatWasDeliveredOnceAndStillFindsEntriesDueEarl
   EXPECT_THAT(Messages(WalkDue(*store, T(30)).due), ElementsAre("msg-2025-1", "m-early"));
 }
 
+// Under load every walk overlaps a commit that queues something: the floor
+// must still rise past what was delivered, and an entry queued during a walk
+// due before the point the walk reached must still be found by the next.
+TEST(StoreOutbox, EntriesQueuedDuringAWalkNeitherStopTheFloorRisingNorGetPassedOver) {
+  TempDir dir;
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  std::vector<NewOutboxEntry> entries;
+  for (int i = 0; i < 500; ++i) entries.push_back(Delivery("m-" + std::to_string(i), "hop", {kCommuneA}, T(10)));
+  ASSERT_OK(store->Enqueue(entries));
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(10), 1000));
+  ASSERT_EQ(due.size(), 500u);
+  for (const OutboxEntry& e : due) ASSERT_OK(store->MarkDelivered(e.id, {}));
+  // Due after the tombstones, for a hop the dispatcher keeps refusing: the
+  // first live key every walk meets.
+  ASSERT_OK(store->Enqueue({Delivery("m-busy", "busy", {kCommuneA}, T(15))}));
+
+  // A walk that queues a later entry while it runs (from the dispatcher's
+  // callback, between the walk's snapshot and its end)...
+  bool queued = false;
+  auto queue_later = [&](std::string_view) {
+    if (!queued) queued = store->Enqueue({Delivery("m-later", "busy", {kCommuneA}, T(50))}).ok();
+    return false;
+  };
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> refused, store->ListDue(T(20), 100, {}, queue_later));
+  const uint64_t first_tombstones = rocksdb::get_perf_context()->internal_delete_skipped_count;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  ASSERT_TRUE(queued);
+  EXPECT_THAT(refused, IsEmpty());
+  EXPECT_GE(first_tombstones, 500u);
+  // ... still lets the next one begin at the refused entry.
+  Walk next = WalkDue(*store, T(20));
+  EXPECT_THAT(Messages(next.due), ElementsAre("m-busy"));
+  EXPECT_LT(next.tombstones, 10u);
+
+  // An entry queued during a walk, due before the refused one the walk
+  // begins at, is found by the next walk.
+  queued = false;
+  auto queue_earlier = [&](std::string_view) {
+    if (!queued) queued = store->Enqueue({Delivery("m-earlier", "hop", {kCommuneA}, T(12))}).ok();
+    return false;
+  };
+  ASSERT_OK_AND_ASSIGN(refused, store->ListDue(T(20), 100, {}, queue_earlier));
+  ASSERT_TRUE(queued);
+  EXPECT_THAT(refused, IsEmpty());
+  EXPECT_THAT(Messages(WalkDue(*store, T(20)).due), ElementsAre("m-earlier", "m-busy"));
+}
+
 TEST(StoreOutbox, RetryFailRearmAndDeliverTransitionsSurviveReopen) {
   TempDir dir;
   std::string id;
