@@ -207,17 +207,18 @@ absl::StatusOr<size_t> Store::IntegrateLog(size_t limit) {
   uint64_t last_seq = 0;
   size_t count = 0;
   for (it->Seek("q"); it->Valid() && count < limit; it->Next(), ++count) {
-    if (it->key().size() != 9) return absl::DataLossError("unreadable pending audit event key");
-    last_seq = internal::ReadU64(std::string_view(it->key().data() + 1, 8));
-    std::string_view value(it->value().data(), it->value().size());
+    const std::string key = internal::CopyOfRocksMemory(it->key());
+    const std::string value = internal::CopyOfRocksMemory(it->value());
+    if (key.size() != 9) return absl::DataLossError("unreadable pending audit event key");
+    last_seq = internal::ReadU64(std::string_view(key.data() + 1, 8));
     const uint64_t index = frontier.size();
     for (const audit::Subtree& t : frontier.Append(audit::LeafHash(value))) {
       (void)batch.Put(s.log, internal::LogSubtreeKey(t.level, t.index), t.hash);
     }
-    (void)batch.Put(s.log, internal::LogEventKey(index), it->value());
+    (void)batch.Put(s.log, internal::LogEventKey(index), value);
     std::string message_id = internal::MessageIdOf(value);
     if (!message_id.empty()) (void)batch.Put(s.log, internal::LogMessageKey(message_id, index), "");
-    (void)batch.Delete(s.log, it->key());
+    (void)batch.Delete(s.log, key);
   }
   RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading pending audit events"));
   if (count == 0) return 0;

@@ -30,6 +30,14 @@ namespace congvan::store::internal {
 // rocksdb::Status -> absl::Status; `what` says what was being done.
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
 
+// A copy of bytes RocksDB hands out from its memtable (an iterator's key or
+// value), for a reader that may run right after another thread committed
+// them. RocksDB (Debian's, not built with ThreadSanitizer) orders that read
+// after the write through atomics TSan cannot see, so under TSan the copy
+// is made with the thread's accesses ignored (tests/sanitize/README.md);
+// otherwise it is a plain copy.
+std::string CopyOfRocksMemory(const rocksdb::Slice& bytes);
+
 // Locks per message id (hashed onto a fixed set of stripes): every
 // read-modify-write of a message's records runs under its stripe, so two
 // writers never interleave on one message while writers on different

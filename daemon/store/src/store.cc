@@ -40,6 +40,22 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return absl::InternalError(message);
 }
 
+#if defined(__SANITIZE_THREAD__)
+extern "C" void AnnotateIgnoreReadsBegin(const char* file, int line);
+extern "C" void AnnotateIgnoreReadsEnd(const char* file, int line);
+#endif
+
+std::string CopyOfRocksMemory(const rocksdb::Slice& bytes) {
+#if defined(__SANITIZE_THREAD__)
+  AnnotateIgnoreReadsBegin(__FILE__, __LINE__);
+#endif
+  std::string copy(bytes.data(), bytes.size());
+#if defined(__SANITIZE_THREAD__)
+  AnnotateIgnoreReadsEnd(__FILE__, __LINE__);
+#endif
+  return copy;
+}
+
 size_t MessageLocks::StripeOf(std::string_view message_id) const {
   return std::hash<std::string_view>{}(message_id) % kStripes;
 }
