@@ -139,14 +139,19 @@ nlohmann::json SendJson(const v1::SendResponse& response) {
           {"message_id", response.message_id()},
           {"number", response.number()},
           {"year", response.year()},
-          {"notation", response.notation()}};
+          {"notation", response.notation()},
+          {"replayed", response.replayed()}};
 }
 
 std::string SendText(const v1::SendResponse& response) {
-  return KeyValueLines({{"message_id", response.message_id()},
-                        {"number", std::to_string(response.number())},
-                        {"year", std::to_string(response.year())},
-                        {"notation", response.notation()}});
+  std::vector<std::pair<std::string, std::string>> lines = {{"message_id", response.message_id()},
+                                                            {"number", std::to_string(response.number())},
+                                                            {"year", std::to_string(response.year())},
+                                                            {"notation", response.notation()}};
+  if (response.replayed()) {
+    lines.emplace_back("replayed", "yes: an earlier attempt of this send issued it; nothing was issued again");
+  }
+  return KeyValueLines(lines);
 }
 
 nlohmann::json InboxJson(const v1::InboxResponse& response) {

@@ -3,12 +3,16 @@
 // number, seals it and delivers it. Parts are hashed in one pass, then
 // streamed in 1 MiB chunks: memory does not grow with the document.
 #include <grpcpp/client_context.h>
+#include <openssl/rand.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "clerk_output.h"
@@ -30,6 +34,12 @@ constexpr size_t kChunkBytes = size_t{1} << 20;
 // A leader's detached CMS signature is a few KiB; anything this large is
 // the wrong file.
 constexpr uintmax_t kMaxLeaderSignatureBytes = uintmax_t{1} << 20;
+// A send whose answer was lost (the call reached the node, then failed) is
+// sent again with the same request id, this often in all, waiting 1 s, 2 s,
+// 4 s between attempts: the node answers an issue it already made instead
+// of issuing twice.
+constexpr int kSendAttempts = 4;
+constexpr size_t kMaxRequestId = 64;  // as the node bounds SendHeader.request_id
 
 struct SendFlags {
   std::string profile;
@@ -45,6 +55,7 @@ struct SendFlags {
   std::string due;
   std::string replaces;
   std::string updates;
+  std::string request_id;  // empty: a new one
   bool json = false;
 };
 
@@ -86,6 +97,27 @@ absl::StatusOr<LocalPart> LocalFile(const std::string& path, bool main) {
   return part;
 }
 
+// A new request id: 32 hex digits of a random 128-bit value.
+absl::StatusOr<std::string> NewRequestId() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return absl::InternalError("no random bytes for the request id");
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+absl::Status CheckRequestIdFlag(const std::string& id) {
+  bool usable = !id.empty() && id.size() <= kMaxRequestId;
+  for (char c : id) {
+    usable = usable && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
+                        c == '-');
+  }
+  if (!usable) {
+    return absl::InvalidArgumentError("--request-id '" + id +
+                                      "' is not a request id: 1 to 64 letters, digits and . _ : - (the one an "
+                                      "earlier attempt printed)");
+  }
+  return absl::OkStatus();
+}
+
 // Everything that can be checked without the node and without reading the
 // files' contents. Errors are usage errors.
 absl::StatusOr<Outgoing> Prepare(const SendFlags& flags) {
@@ -117,6 +149,13 @@ absl::StatusOr<Outgoing> Prepare(const SendFlags& flags) {
     h.set_due_date(flags.due);
   }
   h.set_priority(ParsePriority(flags.priority));
+  if (!flags.request_id.empty()) {
+    RETURN_IF_ERROR(CheckRequestIdFlag(flags.request_id));
+    h.set_request_id(flags.request_id);
+  } else {
+    ASSIGN_OR_RETURN(std::string id, NewRequestId());
+    h.set_request_id(std::move(id));
+  }
   if (!flags.replaces.empty()) {
     h.set_action(v1::BUSINESS_ACTION_REPLACE);
     h.set_reference_message_id(flags.replaces);
@@ -209,7 +248,9 @@ absl::Status StreamPart(SendWriter& writer, uint32_t index, const LocalPart& par
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::SendResponse> Stream(NodeClient& client, const Outgoing& out, bool json) {
+// One attempt. `*reached`: the node took the header, so it may have issued
+// the document even if the call then failed.
+absl::StatusOr<v1::SendResponse> Stream(NodeClient& client, const Outgoing& out, bool json, bool* reached) {
   grpc::ClientContext context;
   StallGuard guard(&context, client.options().stream_idle_timeout);
   ProgressBar bar = ProgressBar::ForStderr("send", out.total_bytes, json);
@@ -219,6 +260,7 @@ absl::StatusOr<v1::SendResponse> Stream(NodeClient& client, const Outgoing& out,
   v1::SendRequest first;
   *first.mutable_header() = out.header;
   bool open = writer->Write(first);
+  *reached = open;
   guard.Touch();
   absl::Status local;
   for (size_t i = 0; i < out.parts.size() && open && local.ok(); ++i) {
@@ -233,11 +275,36 @@ absl::StatusOr<v1::SendResponse> Stream(NodeClient& client, const Outgoing& out,
   if (open) open = writer->WritesDone();
   const grpc::Status status = writer->Finish();
   if (!status.ok()) return StreamCallError(client, guard, status);
-  if (!open) {
+  // A node that knows the request id answers before the parts arrive.
+  if (!open && !response.replayed()) {
     return absl::UnknownError("node " + client.target() + " closed the stream before every part was sent");
   }
   bar.Finish();
   return response;
+}
+
+// Stream, again with the same request id while the answer is lost.
+absl::StatusOr<v1::SendResponse> SendWithRetries(NodeClient& client, const Outgoing& out, bool json) {
+  absl::Duration wait = absl::Seconds(1);
+  for (int attempt = 1;; ++attempt) {
+    bool reached = false;
+    absl::StatusOr<v1::SendResponse> response = Stream(client, out, json, &reached);
+    const absl::StatusCode code = response.status().code();
+    const bool lost = reached && (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ||
+                                  code == absl::StatusCode::kAborted);
+    if (!lost) return response;
+    if (attempt == kSendAttempts) {
+      return absl::Status(code, std::string(response.status().message()) +
+                                    "; the node may have issued it before its answer was lost: send again with "
+                                    "--request-id " + out.header.request_id() +
+                                    ", and the node answers with that issue instead of issuing it twice");
+    }
+    std::cerr << "congvan send: " << response.status().message() << "; sending again in "
+              << absl::FormatDuration(wait) << " with the same request id (attempt " << attempt + 1 << " of "
+              << kSendAttempts << ")\n";
+    std::this_thread::sleep_for(absl::ToChronoMilliseconds(wait));
+    wait *= 2;
+  }
 }
 
 }  // namespace
@@ -267,12 +334,18 @@ void RegisterSendCommand(CLI::App& app, int& exit_code) {
                                    "the id of a document you sent that this one replaces (thay thế)");
   cmd->add_option("--updates", flags->updates, "the id of a document you sent that this one updates (cập nhật)")
       ->excludes(replaces);
+  cmd->add_option("--request-id", flags->request_id,
+                  "the request id an earlier attempt printed when its answer was lost: the node answers with the "
+                  "issue it made then, or issues it now, never twice; default: a new one");
   cmd->add_flag("--json", flags->json, "print the result as JSON");
   cmd->footer(
       "Part names are the files' names; media types come from their extensions.\n"
       "Prints the message id and the number the node registered it under:\n"
       "  message_id:  0190...\n  number:      12\n  year:        2026\n  notation:    UBND-VP\n"
-      "--json: {\"ok\": true, \"message_id\": \"0190...\", \"number\": 12, \"year\": 2026, \"notation\": \"UBND-VP\"}\n"
+      "--json: {\"ok\": true, \"message_id\": \"0190...\", \"number\": 12, \"year\": 2026, \"notation\": \"UBND-VP\",\n"
+      "         \"replayed\": false}\n"
+      "A call that reached the node and then lost its answer is sent again, up to 4 times in all, with the same\n"
+      "request id: the node answers with what it already issued (replayed: yes) instead of a second number.\n"
       "Exit: 0 issued; 1 the node refused it or could not be reached; 2 usage (a file, a flag, the profile).");
   cmd->callback([flags, &exit_code] {
     auto fail = [&](const absl::Status& status, int code) {
@@ -289,7 +362,7 @@ void RegisterSendCommand(CLI::App& app, int& exit_code) {
       }
     }
     if (absl::Status hashed = HashParts(*outgoing); !hashed.ok()) return fail(hashed, kExitUsage);
-    auto response = Stream(*session->client, *outgoing, flags->json);
+    auto response = SendWithRetries(*session->client, *outgoing, flags->json);
     if (!response.ok()) return fail(response.status(), kExitInvalid);
     if (flags->json) {
       PrintJsonLine(SendJson(*response));

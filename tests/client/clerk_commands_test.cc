@@ -325,6 +325,7 @@ class FakeClerk final : public v1::ClerkService::Service {
     size_t largest_chunk = 0;
     size_t chunks = 0;
     v1::SetStatusRequest set_status;
+    std::vector<std::string> request_ids;  // of every Send, in order
   };
 
   // Answers to give.
@@ -335,6 +336,13 @@ class FakeClerk final : public v1::ClerkService::Service {
   void SetSendResponse(v1::SendResponse r) {
     absl::MutexLock lock(&mu_);
     send_ = std::move(r);
+  }
+  // The next `n` Sends read everything, then fail with `status`: a node
+  // whose answer was lost on the way back.
+  void LoseSendAnswers(int n, grpc::Status status) {
+    absl::MutexLock lock(&mu_);
+    lost_answers_ = n;
+    lost_status_ = std::move(status);
   }
   // The document Fetch streams, with the part bytes it sends (which may
   // differ from what the header says) in chunks of `chunk` bytes.
@@ -362,6 +370,7 @@ class FakeClerk final : public v1::ClerkService::Service {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "header first");
     }
     recorded_.header = request.header();
+    recorded_.request_ids.push_back(request.header().request_id());
     recorded_.parts.assign(recorded_.header.parts_size(), "");
     while (reader->Read(&request)) {
       const v1::PartChunk& chunk = request.chunk();
@@ -371,6 +380,10 @@ class FakeClerk final : public v1::ClerkService::Service {
       ++recorded_.chunks;
     }
     if (!error_.ok()) return error_;
+    if (lost_answers_ > 0) {
+      --lost_answers_;
+      return lost_status_;
+    }
     *response = send_;
     return grpc::Status::OK;
   }
@@ -434,6 +447,8 @@ class FakeClerk final : public v1::ClerkService::Service {
  private:
   absl::Mutex mu_;
   grpc::Status error_ ABSL_GUARDED_BY(mu_);
+  int lost_answers_ ABSL_GUARDED_BY(mu_) = 0;
+  grpc::Status lost_status_ ABSL_GUARDED_BY(mu_);
   v1::SendResponse send_ ABSL_GUARDED_BY(mu_);
   v1::FetchedDocument fetch_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> fetch_parts_ ABSL_GUARDED_BY(mu_);
@@ -548,7 +563,7 @@ TEST_F(ClerkCommandsNodeTest, SendStreamsTheHeaderThenThePartsInChunksOfAtMostOn
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::parse(std::string(R"({"ok": true, "message_id": ")") +
                                                                 kMessageId + R"(", "number": 12, "year": 2026,
-                                                                "notation": "UBND-VP"})"));
+                                                                "notation": "UBND-VP", "replayed": false})"));
   EXPECT_EQ(r.err, "");  // no progress bar without a terminal
 
   const FakeClerk::Recorded sent = fake_.recorded();
@@ -562,6 +577,7 @@ TEST_F(ClerkCommandsNodeTest, SendStreamsTheHeaderThenThePartsInChunksOfAtMostOn
   EXPECT_EQ(h.due_date(), "2026-12-01");
   EXPECT_EQ(h.priority(), v1::PRIORITY_FLASH);
   EXPECT_EQ(h.action(), v1::BUSINESS_ACTION_NEW);
+  EXPECT_THAT(h.request_id(), ::testing::MatchesRegex("[0-9a-f]{32}"));
   EXPECT_THAT(h.leader_signatures(), ElementsAre("LEADER-1", "LEADER-2"));
   ASSERT_EQ(h.parts_size(), 3);
   EXPECT_EQ(h.parts(0).name(), "Quyết định 12.pdf");
@@ -591,6 +607,39 @@ TEST_F(ClerkCommandsNodeTest, SendTextLeavesTheDateToTheNode) {
   EXPECT_THAT(r.out, HasSubstr("number:      3\n"));
   EXPECT_EQ(fake_.recorded().header.document_date(), "");
   EXPECT_EQ(fake_.recorded().header.priority(), v1::PRIORITY_NORMAL);
+}
+
+// The node took the document and the answer was lost: the client sends it
+// again with the same request id, which the node answers from its register.
+TEST_F(ClerkCommandsNodeTest, SendWhoseAnswerWasLostIsSentAgainWithTheSameRequestId) {
+  v1::SendResponse response;
+  response.set_message_id(kMessageId);
+  response.set_number(3);
+  response.set_year(2026);
+  response.set_replayed(true);
+  fake_.SetSendResponse(response);
+  fake_.LoseSendAnswers(1, grpc::Status(grpc::StatusCode::UNAVAILABLE, "Socket closed"));
+  RunResult r = Clerk(SendArgs(File("qd.pdf")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("is unreachable: Socket closed; sending again in 1s with the same request id "
+                               "(attempt 2 of 4)"));
+  EXPECT_THAT(r.out, HasSubstr("number:      3\n"));
+  EXPECT_THAT(r.out, HasSubstr("replayed:    yes: an earlier attempt of this send issued it"));
+  const std::vector<std::string> ids = fake_.recorded().request_ids;
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids[0], ids[1]);
+  EXPECT_THAT(ids[0], ::testing::MatchesRegex("[0-9a-f]{32}"));
+
+  // Every attempt lost: the clerk is told the id to send again with.
+  fake_.LoseSendAnswers(4, grpc::Status(grpc::StatusCode::UNAVAILABLE, "Socket closed"));
+  std::vector<std::string> args = SendArgs(File("qd.pdf"));
+  args.insert(args.end(), {"--request-id", "clerk-retry-7"});
+  RunResult lost = Clerk(args);
+  EXPECT_EQ(lost.exit_code, 1);
+  EXPECT_THAT(lost.err, HasSubstr("the node may have issued it before its answer was lost: send again with "
+                                  "--request-id clerk-retry-7"));
+  EXPECT_EQ(fake_.recorded().request_ids.size(), 6u);
+  EXPECT_EQ(fake_.recorded().request_ids.back(), "clerk-retry-7");
 }
 
 TEST_F(ClerkCommandsNodeTest, SendShowsTheNodesRefusal) {

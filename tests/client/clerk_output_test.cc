@@ -33,12 +33,22 @@ TEST(ClerkOutputSend, MessageIdAndNumber) {
   r.set_year(2026);
   r.set_notation("UBND-VP");
   EXPECT_EQ(SendJson(r), nlohmann::json::parse(R"({"ok": true, "message_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
-                                                  "number": 12, "year": 2026, "notation": "UBND-VP"})"));
+                                                  "number": 12, "year": 2026, "notation": "UBND-VP",
+                                                  "replayed": false})"));
   EXPECT_EQ(SendText(r),
             "message_id:  0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\n"
             "number:      12\n"
             "year:        2026\n"
             "notation:    UBND-VP\n");
+  // Answered from an earlier attempt of the same request: said so.
+  r.set_replayed(true);
+  EXPECT_EQ(SendJson(r)["replayed"], true);
+  EXPECT_EQ(SendText(r),
+            "message_id:  0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b\n"
+            "number:      12\n"
+            "year:        2026\n"
+            "notation:    UBND-VP\n"
+            "replayed:    yes: an earlier attempt of this send issued it; nothing was issued again\n");
 }
 
 v1::InboxResponse SampleInbox() {

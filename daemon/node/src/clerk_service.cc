@@ -89,6 +89,28 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
   }
   const v1::SendHeader& request = first.header();
   RETURN_IF_ERROR(ValidateSendHeader(request, node_.agency(), node_.limits));
+  auto answer = [&](const store::IssueResult& issued) {
+    response->set_message_id(issued.message_id);
+    response->set_year(issued.year);
+    response->set_number(issued.number);
+    response->set_notation(request.notation());
+    response->set_replayed(issued.replayed);
+    if (issued.replayed) {
+      node_.metrics.Add("congvan_sends_replayed_total");
+      spdlog::info("message={} request={} document {}/{} {} was issued before: answered again, nothing issued",
+                   issued.message_id, request.request_id(), issued.number, issued.year, request.notation());
+    }
+    return absl::OkStatus();
+  };
+  // A repeated request id is answered before anything is checked or
+  // streamed: what it asks was checked when it was issued. SendHeader has
+  // no map field, so the same header serializes to the same bytes.
+  const std::string fingerprint = request.request_id().empty() ? "" : signer::Sha256(request.SerializeAsString());
+  if (!request.request_id().empty()) {
+    ASSIGN_OR_RETURN(std::optional<store::IssueResult> earlier,
+                     node_.store->FindIssuedRequest(node_.agency(), request.request_id(), fingerprint));
+    if (earlier.has_value()) return answer(*earlier);
+  }
   const absl::Time now = node_.now();
   for (const std::string& recipient : request.recipients()) {
     ASSIGN_OR_RETURN(signer::AgencyId id, signer::AgencyId::Parse(recipient));
@@ -147,16 +169,14 @@ absl::Status ClerkServiceImpl::DoSend(grpc::ServerContext* context, grpc::Server
     return issued;
   };
   ASSIGN_OR_RETURN(store::IssueResult issued,
-                   node_.store->Issue({node_.agency(), year, upload.get(), now}, build));
+                   node_.store->Issue({node_.agency(), year, upload.get(), now, request.request_id(), fingerprint},
+                                      build));
+  if (issued.replayed) return answer(issued);  // an earlier attempt ended while this one streamed
   node_.wake_delivery();
   node_.metrics.Add("congvan_documents_issued_total");
   spdlog::info("message={} recipients={} document {}/{} {} issued", issued.message_id, request.recipients_size(),
                issued.number, issued.year, request.notation());
-  response->set_message_id(issued.message_id);
-  response->set_year(issued.year);
-  response->set_number(issued.number);
-  response->set_notation(request.notation());
-  return absl::OkStatus();
+  return answer(issued);
 }
 
 grpc::Status ClerkServiceImpl::Inbox(grpc::ServerContext* context, const v1::InboxRequest*,

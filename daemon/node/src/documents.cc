@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/random/distributions.h"
+#include "absl/strings/ascii.h"
 #include "congvan/signer/agency_id.h"
 #include "congvan/signer/status_macros.h"
 #include "congvan/signer/verify_error.h"
@@ -85,6 +86,20 @@ bool IsLeaderSignatureName(std::string_view name) {
   return !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// SendHeader.request_id: empty, or 1 to 64 of A-Z a-z 0-9 . _ : -.
+absl::Status CheckRequestId(const std::string& id) {
+  constexpr size_t kMaxRequestId = 64;
+  if (id.size() > kMaxRequestId) {
+    return Invalid("the request id is longer than " + std::to_string(kMaxRequestId) + " characters");
+  }
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' && c != '-') {
+      return Invalid("the request id may hold only letters, digits and . _ : - (e.g. 32 hex digits)");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckPartName(std::string_view name) {
@@ -133,6 +148,7 @@ absl::Status ValidateSendHeader(const v1::SendHeader& header, std::string_view o
   RETURN_IF_ERROR(CheckText("document date", header.document_date(), false, 10));
   RETURN_IF_ERROR(CheckText("due date", header.due_date(), false, 10));
   RETURN_IF_ERROR(CheckParts(header.parts(), limits));
+  RETURN_IF_ERROR(CheckRequestId(header.request_id()));
   if (header.leader_signatures().empty()) {
     return Invalid("the main part carries no leader signature: have a leader sign it first (congvan sign)");
   }

@@ -44,6 +44,10 @@ const std::vector<FamilyDefinition>& Families() {
        "Part bytes of the documents received from peers and stored.", {"peer"}, {}},
       {"congvan_documents_issued_total", Type::kCounter,
        "Documents this node registered and sealed for its clerks (ClerkService.Send).", {}, {}},
+      {"congvan_sends_replayed_total", Type::kCounter,
+       "Sends that repeated the request id of a document already issued: answered with that issue, nothing "
+       "issued again (a client that lost the answer and sent again).",
+       {}, {}},
       {"congvan_audit_log_events", Type::kGauge, "Events in the audit log's Merkle tree.", {}, {}},
       {"congvan_audit_tree_heads_total", Type::kCounter, "Tree heads of the audit log sealed by this node.", {}, {}},
       {"congvan_audit_timestamps_total", Type::kCounter,

@@ -72,6 +72,23 @@ absl::StatusOr<congvan::v1::DocumentHeader> CheckIssued(const IssueRequest& requ
   return header;
 }
 
+// The issue written for request key `key`, or nullopt; ALREADY_EXISTS for
+// another fingerprint.
+absl::StatusOr<std::optional<IssueResult>> IssuedRequest(StoreState& s, const std::string& key,
+                                                         std::string_view request_id, std::string_view fingerprint) {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, s.Get(s.registers, key));
+  if (!value.has_value()) return std::nullopt;
+  records::IssuedRequestRecord record;
+  if (!record.ParseFromString(*value)) return absl::DataLossError("unreadable record of request id " + std::string(request_id));
+  if (record.fingerprint() != fingerprint) {
+    return absl::AlreadyExistsError("request id " + std::string(request_id) + " was already used for another document (" +
+                                    record.message_id() + ", number " + std::to_string(record.number()) + "/" +
+                                    std::to_string(record.year()) +
+                                    "): a new document needs a new request id");
+  }
+  return IssueResult{record.message_id(), record.year(), record.number(), true};
+}
+
 }  // namespace
 
 // One sealed issue waiting for its write.
@@ -219,6 +236,40 @@ absl::StatusOr<IssueResult> Store::Issue(const IssueRequest& request, IssueBuild
   StoreState& s = *state_;
   const std::string register_key = internal::RegisterKey(request.agency, request.year);
 
+  // A request id already issued is answered again; one being issued is
+  // refused until its write ends, so that two attempts never both issue.
+  std::string request_key;
+  class InFlight {
+   public:
+    InFlight(StoreState& s, const std::string& key) : s_(s), key_(key) {}
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    ~InFlight() {
+      absl::MutexLock lock(&s_.issue_mu);
+      s_.issuing_requests.erase(key_);
+    }
+
+   private:
+    StoreState& s_;
+    const std::string& key_;
+  };
+  std::optional<InFlight> in_flight;
+  if (!request.request_id.empty()) {
+    RETURN_IF_ERROR(internal::CheckId("request id", request.request_id));
+    const std::string key = internal::IssuedRequestKey(request.agency, request.request_id);
+    absl::MutexLock lock(&s.issue_mu);
+    if (s.issuing_requests.count(key) != 0) {
+      return absl::AbortedError("an earlier attempt of this send (request id " + request.request_id +
+                                ") is still being issued: ask again in a moment");
+    }
+    ASSIGN_OR_RETURN(std::optional<IssueResult> earlier,
+                     IssuedRequest(s, key, request.request_id, request.fingerprint));
+    if (earlier.has_value()) return *std::move(earlier);
+    s.issuing_requests.insert(key);
+    request_key = key;
+    in_flight.emplace(s, request_key);
+  }
+
   for (int attempt = 0; attempt < internal::kIssueAttempts; ++attempt) {
     // Take the next number.
     uint64_t number = 0;
@@ -264,6 +315,14 @@ absl::StatusOr<IssueResult> Store::Issue(const IssueRequest& request, IssueBuild
       internal::AppendU64(value, number);
       (void)batch.Put(s.registers, register_key, value);
       (void)batch.Put(s.messages, message_id, record.SerializeAsString());
+      if (!request_key.empty()) {
+        records::IssuedRequestRecord issued_request;
+        issued_request.set_message_id(message_id);
+        issued_request.set_year(request.year);
+        issued_request.set_number(number);
+        issued_request.set_fingerprint(request.fingerprint);
+        (void)batch.Put(s.registers, request_key, issued_request.SerializeAsString());
+      }
       internal::DeliveryChanges states(s);
       RETURN_IF_ERROR(internal::AddEntries(s, issued.deliveries, batch, states));
       states.WriteInto(batch);
@@ -293,6 +352,14 @@ absl::StatusOr<IssueResult> Store::Issue(const IssueRequest& request, IssueBuild
   }
   return absl::UnavailableError("the document could not be numbered: other documents' failures took its number " +
                                 std::to_string(internal::kIssueAttempts) + " times; nothing was issued, send it again");
+}
+
+absl::StatusOr<std::optional<IssueResult>> Store::FindIssuedRequest(const std::string& agency,
+                                                                   const std::string& request_id,
+                                                                   std::string_view fingerprint) {
+  RETURN_IF_ERROR(internal::CheckId("agency", agency));
+  RETURN_IF_ERROR(internal::CheckId("request id", request_id));
+  return IssuedRequest(*state_, internal::IssuedRequestKey(agency, request_id), request_id, fingerprint);
 }
 
 absl::StatusOr<uint64_t> Store::LastNumber(const std::string& agency, uint32_t year) {

@@ -171,6 +171,10 @@ std::string RegisterKey(std::string_view agency, uint32_t year) {
   return k;
 }
 
+std::string IssuedRequestKey(std::string_view agency, std::string_view request_id) {
+  return Joined('r', agency, request_id);
+}
+
 std::string AnswerKey(std::string_view message_id, std::string_view agency, std::string_view body_sha256) {
   std::string k = Joined('a', message_id, agency);
   k.push_back('\0');

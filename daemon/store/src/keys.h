@@ -11,6 +11,7 @@
 //   inbox      <agency> NUL <message_id>                     -> InboxRecord
 //              (message ids are UUIDv7: key order is arrival order)
 //   registers  'o' <agency> NUL <year:4>                     -> last number:8
+//              'r' <agency> NUL <request_id>                 -> IssuedRequestRecord
 //   answers    'a' <message_id> NUL <agency> NUL <sha256:32> -> AnswerRecord
 //              's' <message_id> NUL <agency>                 -> DeliveryRecord
 //   dedup      <message_id>                                  -> DedupRecord
@@ -84,6 +85,7 @@ std::string InboxPrefix(std::string_view agency);
 
 // registers
 std::string RegisterKey(std::string_view agency, uint32_t year);
+std::string IssuedRequestKey(std::string_view agency, std::string_view request_id);
 
 // answers
 std::string AnswerKey(std::string_view message_id, std::string_view agency, std::string_view body_sha256);

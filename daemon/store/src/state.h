@@ -112,6 +112,7 @@ struct StoreState {
   // locks cannot be held while an issue waits for the numbers before it:
   // their issuers may need the same stripes.)
   std::set<std::string> issuing_ids ABSL_GUARDED_BY(issue_mu);
+  std::set<std::string> issuing_requests ABSL_GUARDED_BY(issue_mu);  // IssuedRequestKey of each Issue in flight
   MessageLocks message_locks;
 
   // The audit log (log.cc). Pending events take the next sequence number;

@@ -123,12 +123,19 @@ TEST_F(DocumentsTest, EachMalformedRequestIsRejectedNamingTheField) {
        "no leader signature"},
       {"update", [](auto& h) { h.set_action(v1::BUSINESS_ACTION_UPDATE); }, absl::StatusCode::kInvalidArgument,
        "earlier message"},
+      {"long request id", [](auto& h) { h.set_request_id(std::string(65, 'a')); }, absl::StatusCode::kInvalidArgument,
+       "request id is longer than 64"},
+      {"request id", [](auto& h) { h.set_request_id("có dấu"); }, absl::StatusCode::kInvalidArgument,
+       "request id may hold only"},
   };
   for (const Case& c : cases) {
     v1::SendHeader h = Request();
     c.mutate(h);
     EXPECT_THAT(ValidateSendHeader(h, kProvince, limits_), StatusIs(c.code, HasSubstr(c.words))) << c.what;
   }
+  v1::SendHeader with_id = Request();
+  with_id.set_request_id("3f2a9c01:clerk-h49_retry.2");
+  EXPECT_OK(ValidateSendHeader(with_id, kProvince, limits_));
   v1::SendHeader many = Request();
   for (int i = 0; i < 100; ++i) *many.add_parts() = many.parts(0), many.mutable_parts(i + 1)->set_main(false),
                                 many.mutable_parts(i + 1)->set_name("annex-" + std::to_string(i) + ".pdf");

@@ -165,6 +165,58 @@ TEST(Exchange, CommuneToDistrictAndDistrictToCommuneWithSignedEvidence) {
   EXPECT_EQ(rejected["recipients"][0]["answers"].back()["reason"], "Sai thẩm quyền");
 }
 
+// A clerk whose answer was lost sends again with the request id the first
+// attempt printed: the node answers with the issue it made, and the
+// recipient gets the document once.
+TEST(Exchange, ASendRepeatedWithItsRequestIdIsIssuedAndDeliveredOnce) {
+  Cluster cluster;
+  cluster.Start(kHaLong);
+  cluster.Start(kBaiChay);
+  const std::string leader = cluster.Person("leader-halong");
+  auto signed_file = [&](const std::string& name, const std::string& text) {
+    WriteTestFile(cluster.File(name), text);
+    EXPECT_EQ(cluster.Congvan("", {"sign", "--cert", leader + "/sign.pem", "--key", leader + "/sign.key", "--in",
+                                   cluster.File(name), "--out", cluster.File(name + ".p7s")})
+                  .exit_code,
+              0);
+  };
+  signed_file("cv.pdf", "%PDF-1.7 Công văn về lịch tiếp công dân");
+  signed_file("tb.pdf", "%PDF-1.7 Thông báo khác");
+  auto send = [&](const std::string& file, const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"send", "--to", kBaiChay, "--subject", "Lịch tiếp công dân", "--type",
+                                     "Công văn", "--notation", "90/UBND-VP", "--date", "2026-12-01", "--file",
+                                     cluster.File(file), "--leader-sig", cluster.File(file + ".p7s"), "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return cluster.Congvan("clerk-halong", args);
+  };
+
+  nlohmann::json first = Json(send("cv.pdf", {"--request-id", "3f2a9c01-lost-answer"}));
+  EXPECT_EQ(first["number"], 1);
+  EXPECT_EQ(first["replayed"], false);
+  nlohmann::json again = Json(send("cv.pdf", {"--request-id", "3f2a9c01-lost-answer"}));
+  EXPECT_EQ(again["message_id"], first["message_id"]);
+  EXPECT_EQ(again["number"], 1);
+  EXPECT_EQ(again["replayed"], true);
+  // The same request id for another document is refused.
+  RunResult other = send("tb.pdf", {"--request-id", "3f2a9c01-lost-answer"});
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_THAT(other.out, HasSubstr("ALREADY_EXISTS"));
+  EXPECT_THAT(other.out, HasSubstr("was already used for another document"));
+  EXPECT_THAT(send("cv.pdf", {"--request-id", "có dấu"}).exit_code, 2);
+  // Without --request-id every send is a new document.
+  nlohmann::json next = Json(send("tb.pdf", {}));
+  EXPECT_EQ(next["number"], 2);
+
+  ASSERT_TRUE(WaitFor([&] { return Has(AnswerCodes(cluster, "clerk-halong", next["message_id"]), "01"); }));
+  ASSERT_TRUE(WaitFor([&] { return Has(AnswerCodes(cluster, "clerk-halong", first["message_id"]), "01"); }));
+  nlohmann::json inbox = Json(cluster.Congvan("clerk-baichay", {"inbox", "--json"}));
+  std::vector<std::string> ids;
+  for (const auto& entry : inbox) ids.push_back(entry["message_id"]);
+  EXPECT_THAT(ids, ::testing::UnorderedElementsAre(first["message_id"].get<std::string>(),
+                                                   next["message_id"].get<std::string>()));
+  EXPECT_THAT(cluster.Metrics(kHaLong), HasSubstr("congvan_sends_replayed_total 1"));
+}
+
 // Hồng Gai and Bãi Cháy are both under Hạ Long: the city's node relays the
 // document down, and the receipt and the status back up.
 TEST(Exchange, ThroughARelayTheReceiptAndStatusesReachTheSender) {

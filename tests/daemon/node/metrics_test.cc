@@ -40,6 +40,7 @@ TEST(MetricsRender, EveryFamilyHasHelpAndTypeInTableOrder) {
                                      "# TYPE congvan_received_total counter",
                                      "# TYPE congvan_received_bytes_total counter",
                                      "# TYPE congvan_documents_issued_total counter",
+                                     "# TYPE congvan_sends_replayed_total counter",
                                      "# TYPE congvan_audit_log_events gauge",
                                      "# TYPE congvan_audit_tree_heads_total counter",
                                      "# TYPE congvan_audit_timestamps_total counter",
@@ -50,7 +51,7 @@ TEST(MetricsRender, EveryFamilyHasHelpAndTypeInTableOrder) {
                                      "# TYPE congvan_signatures_total counter",
                                      "# TYPE congvan_store_bytes gauge",
                                      "# TYPE congvan_certificate_expiry_days gauge"));
-  EXPECT_EQ(Lines(text, "# HELP").size(), 17u);
+  EXPECT_EQ(Lines(text, "# HELP").size(), 18u);
   EXPECT_THAT(text, HasSubstr("# HELP congvan_documents_issued_total Documents this node registered and sealed"));
   // Help comes right before type, and the text ends with a line feed.
   EXPECT_THAT(text, HasSubstr("# HELP congvan_received_total NodeService.Deliver calls served"));

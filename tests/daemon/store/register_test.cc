@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <optional>
 #include <set>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "store_fixture.h"
 
 namespace congvan::store::testing {
@@ -201,6 +204,110 @@ TEST(StoreRegister, SealsThatFailAmongConcurrentIssuersLeaveNoGap) {
   ASSERT_EQ(all.size() + static_cast<size_t>(refused.load()), static_cast<size_t>(kThreads * kEach));
   for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], i + 1);
   EXPECT_EQ(store->LastNumber(kSender, 2025).value_or(0), all.size());
+}
+
+// Issues `content` under `request_id` with `fingerprint`; counts the builds.
+absl::StatusOr<IssueResult> IssueRequested(Store& store, const std::string& request_id, const std::string& fingerprint,
+                                           const std::string& content, int* builds,
+                                           const std::function<void()>& while_building = nullptr) {
+  std::unique_ptr<Upload> upload = Uploaded(store, {content});
+  IssueRequest request{kSender, 2025, upload.get(), T(0), request_id, fingerprint};
+  return store.Issue(request, [&](uint64_t n) -> absl::StatusOr<IssuedDocument> {
+    ++*builds;
+    if (while_building) while_building();
+    const std::string id = "req-" + content + "-n" + std::to_string(n);
+    IssuedDocument d;
+    d.document = Sealed(Header(id, kSender, 2025, n, {kCommuneA}, DigestsOf({content})));
+    d.deliveries.push_back(Delivery(id, kProvince, {kCommuneA}));
+    return d;
+  });
+}
+
+// A clerk's client that lost Send's answer sends again with the same request
+// id: the document must not get a second number.
+TEST(StoreRegister, ARequestIdIsIssuedOnceAndItsRepeatsAreAnsweredWithThatIssue) {
+  TempDir dir;
+  int builds = 0;
+  {
+    auto store = OpenOrDie(OptionsIn(dir));
+    ASSERT_NE(store, nullptr);
+    ASSERT_OK_AND_ASSIGN(std::optional<IssueResult> none, store->FindIssuedRequest(kSender, "r-1", "fp-1"));
+    EXPECT_FALSE(none.has_value());
+    ASSERT_OK_AND_ASSIGN(IssueResult first, IssueRequested(*store, "r-1", "fp-1", "qd", &builds));
+    EXPECT_EQ(first.number, 1u);
+    EXPECT_FALSE(first.replayed);
+
+    ASSERT_OK_AND_ASSIGN(IssueResult again, IssueRequested(*store, "r-1", "fp-1", "qd", &builds));
+    EXPECT_EQ(again.message_id, first.message_id);
+    EXPECT_EQ(again.number, 1u);
+    EXPECT_EQ(again.year, 2025u);
+    EXPECT_TRUE(again.replayed);
+    EXPECT_EQ(builds, 1);  // nothing sealed for the repeat
+    ASSERT_OK_AND_ASSIGN(std::optional<IssueResult> found, store->FindIssuedRequest(kSender, "r-1", "fp-1"));
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->message_id, first.message_id);
+    EXPECT_TRUE(found->replayed);
+
+    // The same id for something else is refused, naming what it issued.
+    EXPECT_THAT(IssueRequested(*store, "r-1", "fp-other", "cv", &builds),
+                StatusIs(absl::StatusCode::kAlreadyExists, ::testing::HasSubstr(first.message_id)));
+    EXPECT_THAT(store->FindIssuedRequest(kSender, "r-1", "fp-other"), StatusIs(absl::StatusCode::kAlreadyExists));
+    EXPECT_EQ(builds, 1);
+    // Another agency's request ids are its own.
+    ASSERT_OK_AND_ASSIGN(std::optional<IssueResult> other_agency, store->FindIssuedRequest(kCommuneA, "r-1", "fp-1"));
+    EXPECT_FALSE(other_agency.has_value());
+
+    // A failed build records nothing: its retry issues, once.
+    std::unique_ptr<Upload> upload = Uploaded(*store, {"tb"});
+    EXPECT_THAT(store->Issue({kSender, 2025, upload.get(), T(0), "r-2", "fp-2"},
+                             [](uint64_t) -> absl::StatusOr<IssuedDocument> {
+                               return absl::UnavailableError("the token did not answer");
+                             }),
+                StatusIs(absl::StatusCode::kUnavailable));
+    ASSERT_OK_AND_ASSIGN(IssueResult second, IssueRequested(*store, "r-2", "fp-2", "tb", &builds));
+    EXPECT_EQ(second.number, 2u);
+    EXPECT_FALSE(second.replayed);
+    EXPECT_EQ(store->LastNumber(kSender, 2025).value_or(0), 2u);
+  }
+  // Kept across a restart.
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK_AND_ASSIGN(IssueResult after, IssueRequested(*store, "r-1", "fp-1", "qd", &builds));
+  EXPECT_EQ(after.number, 1u);
+  EXPECT_TRUE(after.replayed);
+  EXPECT_EQ(store->LastNumber(kSender, 2025).value_or(0), 2u);
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(10), 10));
+  EXPECT_EQ(due.size(), 2u);  // one delivery per document issued, none for the repeats
+}
+
+// A repeat that arrives while the first attempt is still being issued (the
+// client gave up waiting) must not issue alongside it.
+TEST(StoreRegister, ARepeatOfARequestStillBeingIssuedIsAbortedThenAnsweredWithTheIssue) {
+  TempDir dir;
+  auto store = OpenOrDie(OptionsIn(dir));
+  ASSERT_NE(store, nullptr);
+  absl::Notification building, release;
+  int builds = 0;
+  absl::StatusOr<IssueResult> first;
+  std::thread slow([&] {
+    first = IssueRequested(*store, "r-1", "fp-1", "qd", &builds, [&] {
+      building.Notify();
+      release.WaitForNotification();
+    });
+  });
+  building.WaitForNotification();
+  int repeat_builds = 0;
+  EXPECT_THAT(IssueRequested(*store, "r-1", "fp-1", "qd", &repeat_builds),
+              StatusIs(absl::StatusCode::kAborted, ::testing::HasSubstr("still being issued")));
+  release.Notify();
+  slow.join();
+  ASSERT_OK(first.status());
+  EXPECT_EQ(first->number, 1u);
+  ASSERT_OK_AND_ASSIGN(IssueResult repeat, IssueRequested(*store, "r-1", "fp-1", "qd", &repeat_builds));
+  EXPECT_EQ(repeat.message_id, first->message_id);
+  EXPECT_TRUE(repeat.replayed);
+  EXPECT_EQ(repeat_builds, 0);
+  EXPECT_EQ(store->LastNumber(kSender, 2025).value_or(0), 1u);
 }
 
 }  // namespace

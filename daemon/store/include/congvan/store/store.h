@@ -107,6 +107,13 @@ struct IssueRequest {
   uint32_t year = 0;        // the register's year
   Upload* upload = nullptr;  // the parts, Finish()ed; not owned
   absl::Time issued_at;     // recorded as stored_at
+  // The clerk's request id (SendHeader.request_id), or empty, and the
+  // caller's digest of what was asked. Once an issue with this id is
+  // written, Issue answers it again (replayed, nothing built or written)
+  // when `fingerprint` is the same, and is ALREADY_EXISTS when it is not;
+  // while it is being issued, another Issue with it is ABORTED.
+  std::string request_id;
+  std::string fingerprint;
 };
 
 // What the build callback returns for the number it was given.
@@ -121,6 +128,7 @@ struct IssueResult {
   std::string message_id;
   uint32_t year = 0;
   uint64_t number = 0;
+  bool replayed = false;  // an earlier issue of the same request id
 };
 
 // Called with the next number; builds and seals the header. It runs while the
@@ -195,6 +203,13 @@ class Store {
   // synced write. A failed callback or write consumes no number. Numbers start
   // at 1 per agency and year and have no gap.
   [[nodiscard]] absl::StatusOr<IssueResult> Issue(const IssueRequest& request, IssueBuilder build);
+  // The issue written for `agency`'s request id, as Issue would answer it
+  // again (replayed), or nullopt; ALREADY_EXISTS if it was issued for
+  // another fingerprint. Lets a node answer a repeated Send before its parts
+  // stream.
+  [[nodiscard]] absl::StatusOr<std::optional<IssueResult>> FindIssuedRequest(const std::string& agency,
+                                                                            const std::string& request_id,
+                                                                            std::string_view fingerprint);
   // The last number issued in (agency, year); 0 if none.
   [[nodiscard]] absl::StatusOr<uint64_t> LastNumber(const std::string& agency, uint32_t year);
 
