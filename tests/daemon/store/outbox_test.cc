@@ -101,16 +101,22 @@ std::vector<std::string> Messages(const std::vector<OutboxEntry>& entries) {
   return ids;
 }
 
+// Queues 500 entries due at T(10) and delivers them all: their tombstones
+// lie at the start of the due index until RocksDB compacts it.
+void DeliverFiveHundredDueAtTen(Store& store) {
+  std::vector<NewOutboxEntry> entries;
+  for (int i = 0; i < 500; ++i) entries.push_back(Delivery("m-" + std::to_string(i), "hop", {kCommuneA}, T(10)));
+  ASSERT_OK(store.Enqueue(entries));
+  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store.ListDue(T(10), 1000));
+  ASSERT_EQ(due.size(), 500u);
+  for (const OutboxEntry& e : due) ASSERT_OK(store.MarkDelivered(e.id, {}));
+}
+
 TEST(StoreOutbox, AWalkPassesOverWhatWasDeliveredOnceAndStillFindsEntriesDueEarlier) {
   TempDir dir;
   auto store = OpenOrDie(OptionsIn(dir));
   ASSERT_NE(store, nullptr);
-  std::vector<NewOutboxEntry> entries;
-  for (int i = 0; i < 500; ++i) entries.push_back(Delivery("m-" + std::to_string(i), "hop", {kCommuneA}, T(10)));
-  ASSERT_OK(store->Enqueue(entries));
-  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(10), 1000));
-  ASSERT_EQ(due.size(), 500u);
-  for (const OutboxEntry& e : due) ASSERT_OK(store->MarkDelivered(e.id, {}));
+  ASSERT_NO_FATAL_FAILURE(DeliverFiveHundredDueAtTen(*store));
 
   // Delivered entries stay in the index as tombstones until RocksDB
   // compacts it: the first walk passes over them all...
@@ -142,12 +148,7 @@ TEST(StoreOutbox, EntriesQueuedDuringAWalkNeitherStopTheFloorRisingNorGetPassedO
   TempDir dir;
   auto store = OpenOrDie(OptionsIn(dir));
   ASSERT_NE(store, nullptr);
-  std::vector<NewOutboxEntry> entries;
-  for (int i = 0; i < 500; ++i) entries.push_back(Delivery("m-" + std::to_string(i), "hop", {kCommuneA}, T(10)));
-  ASSERT_OK(store->Enqueue(entries));
-  ASSERT_OK_AND_ASSIGN(std::vector<OutboxEntry> due, store->ListDue(T(10), 1000));
-  ASSERT_EQ(due.size(), 500u);
-  for (const OutboxEntry& e : due) ASSERT_OK(store->MarkDelivered(e.id, {}));
+  ASSERT_NO_FATAL_FAILURE(DeliverFiveHundredDueAtTen(*store));
   // Due after the tombstones, for a hop the dispatcher keeps refusing: the
   // first live key every walk meets.
   ASSERT_OK(store->Enqueue({Delivery("m-busy", "busy", {kCommuneA}, T(15))}));
