@@ -48,7 +48,7 @@ absl::StatusOr<std::vector<Answer>> Store::ListAnswers(const std::string& messag
     if (key.size() < prefix.size() + 33) return absl::DataLossError("unreadable answer key");
     std::string_view agency = key.substr(prefix.size(), key.size() - prefix.size() - 33);
     records::AnswerRecord r;
-    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (!internal::ParseRocksValue(r, it->value())) {
       return absl::DataLossError("unreadable answer");
     }
     answers.push_back(internal::ToAnswer(message_id, agency, r));
@@ -89,7 +89,7 @@ absl::StatusOr<congvan::v1::TrackResponse> Store::Track(const std::string& messa
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro, s.answers));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     records::DeliveryRecord r;
-    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (!internal::ParseRocksValue(r, it->value())) {
       return absl::DataLossError("unreadable delivery state");
     }
     congvan::v1::RecipientTrack* t = recipient(it->key().ToString().substr(prefix.size()));

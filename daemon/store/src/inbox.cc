@@ -34,7 +34,7 @@ absl::StatusOr<std::vector<InboxItem>> Store::ListInbox(const InboxQuery& query)
   if (it->Valid() && it->key() == rocksdb::Slice(start)) it->Prev();  // `before` itself is excluded
   for (; it->Valid() && items.size() < query.limit; it->Prev()) {
     records::InboxRecord r;
-    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (!internal::ParseRocksValue(r, it->value())) {
       return absl::DataLossError("unreadable inbox entry");
     }
     items.push_back(ToItem(r));

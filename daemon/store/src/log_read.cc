@@ -39,7 +39,7 @@ absl::StatusOr<std::optional<congvan::v1::LoggedTreeHead>> SeekHead(StoreState& 
   RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading tree heads"));
   if (!it->Valid() || !it->key().starts_with("h") || it->key().size() != 9) return std::nullopt;
   congvan::v1::LoggedTreeHead head;
-  if (!head.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+  if (!internal::ParseRocksValue(head, it->value())) {
     return absl::DataLossError("unreadable tree head in the audit log");
   }
   return head;

@@ -52,7 +52,7 @@ absl::StatusOr<OutboxCounts> Store::CountOutbox() {
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro, s.outbox));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     records::OutboxRecord r;
-    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (!internal::ParseRocksValue(r, it->value())) {
       return absl::DataLossError("unreadable outbox entry");
     }
     if (r.state() == records::OutboxRecord::STATE_FAILED) {

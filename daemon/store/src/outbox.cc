@@ -177,7 +177,7 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListOutbox(const std::string& me
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro, s.outbox));
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     OutboxRecord r;
-    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (!internal::ParseRocksValue(r, it->value())) {
       return absl::DataLossError("unreadable outbox entry");
     }
     entries.push_back(internal::ToEntry(it->key().ToString().substr(1), r));
@@ -197,7 +197,7 @@ absl::StatusOr<std::vector<OutboxEntry>> Store::ListFailed(size_t limit) {
   std::unique_ptr<rocksdb::Iterator> it(s.db->NewIterator(ro, s.outbox));
   for (it->Seek(prefix); it->Valid() && failed.size() < limit; it->Next()) {
     OutboxRecord r;
-    if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    if (!internal::ParseRocksValue(r, it->value())) {
       return absl::DataLossError("unreadable outbox entry");
     }
     if (r.state() == OutboxRecord::STATE_FAILED) failed.push_back(internal::ToEntry(it->key().ToString().substr(1), r));

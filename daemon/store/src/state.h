@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "congvan/store/store.h"
+#include "google/protobuf/message_lite.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "congvan/audit/merkle.h"
@@ -37,6 +38,8 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what);
 // is made with the thread's accesses ignored (tests/sanitize/README.md);
 // otherwise it is a plain copy.
 std::string CopyOfRocksMemory(const rocksdb::Slice& bytes);
+// Parses `record` from such bytes in place, the same way under TSan.
+[[nodiscard]] bool ParseRocksValue(google::protobuf::MessageLite& record, const rocksdb::Slice& bytes);
 
 // Locks per message id (hashed onto a fixed set of stripes): every
 // read-modify-write of a message's records runs under its stripe, so two
