@@ -1,6 +1,7 @@
 #include "evidence_export.h"
 
 #include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -156,7 +157,10 @@ absl::Status ExportEvidence(NodeContext& node, const std::string& message_id,
   }
   RETURN_IF_ERROR(out.AddBytes(layout::kChain, out.ChainPem()));
   std::string crls;
-  for (const signer::Crl& crl : node.trust->Current()->crls()) crls += crl.Pem();
+  // The snapshot is held while its CRLs are read: the trust reloader may put
+  // a new one in place meanwhile and drop the last other reference.
+  const std::shared_ptr<const signer::TrustStore> trust = node.trust->Current();
+  for (const signer::Crl& crl : trust->crls()) crls += crl.Pem();
   RETURN_IF_ERROR(out.AddBytes(layout::kCrls, crls));
 
   const std::string manifest = audit::BuildManifest(out.manifest());
