@@ -290,8 +290,8 @@ absl::StatusOr<v1::SendResponse> SendWithRetries(NodeClient& client, const Outgo
     bool reached = false;
     absl::StatusOr<v1::SendResponse> response = Stream(client, out, json, &reached);
     const absl::StatusCode code = response.status().code();
-    const bool lost = reached && (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded ||
-                                  code == absl::StatusCode::kAborted);
+    const bool lost = reached && (code == absl::StatusCode::kUnavailable ||
+                                  code == absl::StatusCode::kDeadlineExceeded || code == absl::StatusCode::kAborted);
     if (!lost) return response;
     if (attempt == kSendAttempts) {
       return absl::Status(code, std::string(response.status().message()) +

@@ -79,11 +79,13 @@ absl::StatusOr<std::optional<IssueResult>> IssuedRequest(StoreState& s, const st
   ASSIGN_OR_RETURN(std::optional<std::string> value, s.Get(s.registers, key));
   if (!value.has_value()) return std::nullopt;
   records::IssuedRequestRecord record;
-  if (!record.ParseFromString(*value)) return absl::DataLossError("unreadable record of request id " + std::string(request_id));
+  if (!record.ParseFromString(*value)) {
+    return absl::DataLossError("unreadable record of request id " + std::string(request_id));
+  }
   if (record.fingerprint() != fingerprint) {
-    return absl::AlreadyExistsError("request id " + std::string(request_id) + " was already used for another document (" +
-                                    record.message_id() + ", number " + std::to_string(record.number()) + "/" +
-                                    std::to_string(record.year()) +
+    return absl::AlreadyExistsError("request id " + std::string(request_id) +
+                                    " was already used for another document (" + record.message_id() + ", number " +
+                                    std::to_string(record.number()) + "/" + std::to_string(record.year()) +
                                     "): a new document needs a new request id");
   }
   return IssueResult{record.message_id(), record.year(), record.number(), true};
