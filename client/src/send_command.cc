@@ -11,7 +11,6 @@
 #include <set>
 #include <thread>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -39,7 +38,6 @@ constexpr uintmax_t kMaxLeaderSignatureBytes = uintmax_t{1} << 20;
 // 4 s between attempts: the node answers an issue it already made instead
 // of issuing twice.
 constexpr int kSendAttempts = 4;
-constexpr size_t kMaxRequestId = 64;  // as the node bounds SendHeader.request_id
 
 struct SendFlags {
   std::string profile;
@@ -104,20 +102,6 @@ absl::StatusOr<std::string> NewRequestId() {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
-absl::Status CheckRequestIdFlag(const std::string& id) {
-  bool usable = !id.empty() && id.size() <= kMaxRequestId;
-  for (char c : id) {
-    usable = usable && (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
-                        c == '-');
-  }
-  if (!usable) {
-    return absl::InvalidArgumentError("--request-id '" + id +
-                                      "' is not a request id: 1 to 64 letters, digits and . _ : - (the one an "
-                                      "earlier attempt printed)");
-  }
-  return absl::OkStatus();
-}
-
 // Everything that can be checked without the node and without reading the
 // files' contents. Errors are usage errors.
 absl::StatusOr<Outgoing> Prepare(const SendFlags& flags) {
@@ -150,7 +134,10 @@ absl::StatusOr<Outgoing> Prepare(const SendFlags& flags) {
   }
   h.set_priority(ParsePriority(flags.priority));
   if (!flags.request_id.empty()) {
-    RETURN_IF_ERROR(CheckRequestIdFlag(flags.request_id));
+    if (absl::Status s = node::CheckRequestId(flags.request_id); !s.ok()) {
+      return absl::InvalidArgumentError("--request-id '" + flags.request_id + "': " + std::string(s.message()) +
+                                        " (give the one an earlier attempt printed)");
+    }
     h.set_request_id(flags.request_id);
   } else {
     ASSIGN_OR_RETURN(std::string id, NewRequestId());

@@ -86,8 +86,9 @@ bool IsLeaderSignatureName(std::string_view name) {
   return !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// SendHeader.request_id: empty, or 1 to 64 of A-Z a-z 0-9 . _ : -.
-absl::Status CheckRequestId(const std::string& id) {
+}  // namespace
+
+absl::Status CheckRequestId(std::string_view id) {
   constexpr size_t kMaxRequestId = 64;
   if (id.size() > kMaxRequestId) {
     return Invalid("the request id is longer than " + std::to_string(kMaxRequestId) + " characters");
@@ -99,8 +100,6 @@ absl::Status CheckRequestId(const std::string& id) {
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::Status CheckPartName(std::string_view name) {
   if (name.empty()) return Invalid("a part has an empty name");

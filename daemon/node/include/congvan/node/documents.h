@@ -53,6 +53,11 @@ inline constexpr char kPartialSuffix[] = ".partial";         // a part being wri
 // refuses such a document, so that every document it accepts can be fetched.
 [[nodiscard]] absl::Status CheckPartName(std::string_view name);
 
+// SendHeader.request_id: empty (none), or 1 to 64 of A-Z a-z 0-9 . _ : -.
+// INVALID_ARGUMENT saying which rule it breaks. The CLI checks its
+// --request-id with it before the node does.
+[[nodiscard]] absl::Status CheckRequestId(std::string_view id);
+
 // RFC 3339 in UTC to the second ("2026-11-22T10:00:00Z"): the times written
 // into headers, receipts, statuses and traces.
 std::string FormatRfc3339(absl::Time t);
